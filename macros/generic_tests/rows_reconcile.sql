@@ -1,0 +1,73 @@
+{# Row accounting for one source table: every raw row is either an older version collapsed by
+   staging, a row of the output mart, or a quarantined row with a reason.
+
+       rows in = rows out + rows quarantined + versions superseded
+
+   It checks both halves: the staging model's `versions_delivered` adds up to the raw row count
+   (staging collapsed only versions of a record), and every staged record is in the output or in
+   quarantine (nothing was dropped on the way to the marts). Apply it to the source table. #}
+{% test rows_reconcile(
+    model,
+    staging_model,
+    output_model,
+    quarantine_model,
+    source_table,
+    output_rows='count(*)',
+    versions_column='versions_delivered'
+) %}
+with
+
+rows_in as (
+
+    select count(*) as rows_in
+    from {{ model }}
+
+),
+
+staged as (
+
+    select
+        count(*) as records_staged,
+        {% if versions_column %}coalesce(sum({{ versions_column }}), 0){% else %}count(*){% endif %} as versions_staged
+    from {{ staging_model }}
+
+),
+
+rows_out as (
+
+    select coalesce({{ output_rows }}, 0) as rows_out
+    from {{ output_model }}
+
+),
+
+rows_quarantined as (
+
+    select count(*) as rows_quarantined
+    from {{ quarantine_model }}
+    where source_table = '{{ source_table }}'
+
+),
+
+ledger as (
+
+    select
+        '{{ source_table }}' as source_table,
+        rows_in.rows_in,
+        rows_out.rows_out,
+        rows_quarantined.rows_quarantined,
+        rows_in.rows_in - staged.records_staged as versions_superseded,
+        staged.versions_staged,
+        staged.records_staged
+    from rows_in
+    cross join staged
+    cross join rows_out
+    cross join rows_quarantined
+
+)
+
+select *
+from ledger
+where
+    rows_in <> versions_staged
+    or records_staged <> rows_out + rows_quarantined
+{% endtest %}

@@ -1,0 +1,72 @@
+{#- Order headers with their line totals, in the order's currency and in USD at the order date's
+    rate. Gross revenue is merchandise after line discounts; shipping is kept apart. -#}
+with
+
+orders as (
+
+    select * from {{ ref('int_orders_validated') }}
+    where quarantine_reason is null
+
+),
+
+order_items as (
+
+    select * from {{ ref('int_order_items_converted_to_usd') }}
+
+),
+
+fx_rates as (
+
+    select * from {{ ref('int_fx_rates_filled_to_days') }}
+
+),
+
+order_totals as (
+
+    select
+        order_items.order_id,
+        count(*) as item_count,
+        sum(order_items.quantity) as unit_count,
+        sum(order_items.line_amount_local) as gross_amount_local,
+        sum(order_items.discount_usd) as discount_usd,
+        sum(order_items.line_revenue_usd) as gross_revenue_usd,
+        max(order_items.loaded_at) as items_loaded_at
+    from order_items
+    group by order_items.order_id
+
+),
+
+converted as (
+
+    select
+        orders.order_id,
+        orders.customer_id,
+        orders.order_status,
+        orders.is_cancelled,
+        orders.is_returned,
+        orders.is_test_account,
+        orders.currency_code,
+        orders.shipping_country_code,
+        orders.placed_at,
+        cast(orders.placed_at as date) as order_date,
+        fx_rates.usd_per_unit as fx_usd_per_unit,
+        coalesce(order_totals.item_count, 0) as item_count,
+        coalesce(order_totals.unit_count, 0) as unit_count,
+        coalesce(order_totals.gross_amount_local, 0) as gross_amount_local,
+        coalesce(order_totals.discount_usd, 0) as discount_usd,
+        coalesce(order_totals.gross_revenue_usd, 0) as gross_revenue_usd,
+        {{ tally.convert_currency('orders.shipping_fee_local', 'fx_rates.usd_per_unit') }} as shipping_fee_usd,
+        orders.cdc_lsn,
+        orders.loaded_at as order_loaded_at,
+        order_totals.items_loaded_at
+    from orders
+    inner join fx_rates
+        on
+            cast(orders.placed_at as date) = fx_rates.rate_date
+            and orders.currency_code = fx_rates.currency_code
+    left join order_totals
+        on orders.order_id = order_totals.order_id
+
+)
+
+select * from converted

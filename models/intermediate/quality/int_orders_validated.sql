@@ -1,0 +1,54 @@
+{#- Every order with the reason it cannot be trusted, if any. -#}
+with
+
+orders as (
+
+    select * from {{ ref('stg_shop__orders') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('int_customers_validated') }}
+    where quarantine_reason is null
+
+),
+
+currencies as (
+
+    select * from {{ ref('stg_reference__currencies') }}
+
+),
+
+fx_rates as (
+
+    select * from {{ ref('int_fx_rates_filled_to_days') }}
+
+),
+
+checked as (
+
+    select
+        orders.*,
+        customers.is_test_account,
+        case
+            when orders.order_id is null then 'null_key'
+            when orders.is_deleted_in_source then 'deleted_in_source'
+            when customers.customer_id is null then 'unknown_customer'
+            when currencies.currency_code is null then 'unknown_currency'
+            when orders.placed_at > {{ dbt.dateadd('day', 1, 'orders.loaded_at') }} then 'future_timestamp'
+            when fx_rates.usd_per_unit is null then 'missing_fx_rate'
+        end as quarantine_reason
+    from orders
+    left join customers
+        on orders.customer_id = customers.customer_id
+    left join currencies
+        on orders.currency_code = currencies.currency_code
+    left join fx_rates
+        on
+            cast(orders.placed_at as date) = fx_rates.rate_date
+            and orders.currency_code = fx_rates.currency_code
+
+)
+
+select * from checked

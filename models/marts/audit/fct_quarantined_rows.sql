@@ -1,0 +1,59 @@
+{#- Every source record held out of the marts, with the reason. Nothing untrustworthy is
+    dropped silently: a record is either in its mart or here. -#}
+{%- set checked = [
+    ('shop.customers', 'int_customers_validated', 'customer_id'),
+    ('shop.orders', 'int_orders_validated', 'order_id'),
+    ('shop.order_items', 'int_order_items_validated', 'order_item_id'),
+    ('payments.payments', 'int_payments_validated', 'payment_id'),
+    ('payments.refunds', 'int_refunds_validated', 'refund_id'),
+    ('billing.subscriptions', 'int_subscriptions_validated', 'subscription_id'),
+    ('web.sessions', 'int_sessions_validated', 'session_id'),
+    ('web.events', 'int_web_events_validated', 'event_id'),
+    ('marketing.ad_spend', 'int_ad_spend_validated', 'ad_spend_id'),
+] -%}
+
+with
+
+{% for source_table, model, key in checked %}
+{{ model }} as (
+
+    select * from {{ ref(model) }}
+    where quarantine_reason is not null
+
+),
+
+{% endfor -%}
+
+unioned as (
+
+    {% for source_table, model, key in checked %}
+    select
+        '{{ source_table }}' as source_table,
+        cast({{ model }}.{{ key }} as {{ dbt.type_string() }}) as record_id,
+        {{ model }}.quarantine_reason,
+        {% if source_table == 'web.events' %}1{% else %}{{ model }}.versions_delivered{% endif %} as versions_delivered,
+        {{ model }}.loaded_at
+    from {{ model }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+final as (
+
+    select
+        cast({{ dbt.concat([
+            "unioned.source_table", "':'",
+            "coalesce(unioned.record_id, 'null')", "':'",
+            "cast(row_number() over (partition by unioned.source_table, unioned.record_id order by unioned.loaded_at, unioned.quarantine_reason) as " ~ dbt.type_string() ~ ")"
+        ]) }} as {{ dbt.type_string() }}) as quarantined_row_id,
+        cast(unioned.source_table as {{ dbt.type_string() }}) as source_table,
+        cast(unioned.record_id as {{ dbt.type_string() }}) as record_id,
+        cast(unioned.quarantine_reason as {{ dbt.type_string() }}) as quarantine_reason,
+        cast(unioned.versions_delivered as integer) as versions_delivered,
+        cast(unioned.loaded_at as timestamp) as loaded_at
+    from unioned
+
+)
+
+select * from final

@@ -1,0 +1,31 @@
+with
+
+refunds as (
+
+    select * from {{ ref('int_refunds_converted_to_usd') }}
+
+),
+
+final as (
+
+    select
+        cast(refund_id as bigint) as refund_id,
+        cast(payment_id as bigint) as payment_id,
+        cast(order_id as bigint) as order_id,
+        cast(customer_id as bigint) as customer_id,
+        cast(is_test_account as boolean) as is_test_account,
+        cast(refund_reason as {{ dbt.type_string() }}) as refund_reason,
+        cast(currency_code as {{ dbt.type_string() }}) as currency_code,
+        cast(amount_local as decimal(18, 2)) as amount_local,
+        cast(amount_usd as decimal(18, 2)) as amount_usd,
+        cast(is_full_refund as boolean) as is_full_refund,
+        cast(order_date as date) as order_date,
+        cast(refunded_at as timestamp) as refunded_at,
+        cast(refund_date as date) as refund_date,
+        cast({{ dbt.datediff('order_date', 'refund_date', 'day') }} as integer) as days_after_order,
+        cast(loaded_at as timestamp) as loaded_at
+    from refunds
+
+)
+
+select * from final

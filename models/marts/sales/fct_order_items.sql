@@ -1,0 +1,44 @@
+with
+
+order_items as (
+
+    select * from {{ ref('int_order_items_converted_to_usd') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders_converted_to_usd') }}
+
+),
+
+final as (
+
+    select
+        cast(order_items.order_item_id as bigint) as order_item_id,
+        cast(order_items.order_id as bigint) as order_id,
+        cast(order_items.product_id as bigint) as product_id,
+        cast(order_items.customer_id as bigint) as customer_id,
+        cast(orders.is_cancelled as boolean) as is_cancelled,
+        cast(orders.is_test_account as boolean) as is_test_account,
+        cast(order_items.currency_code as {{ dbt.type_string() }}) as currency_code,
+        cast(order_items.quantity as integer) as quantity,
+        cast(order_items.unit_price_local as decimal(18, 2)) as unit_price_local,
+        cast(order_items.unit_price_usd as decimal(18, 2)) as unit_price_usd,
+        cast(order_items.discount_usd as decimal(18, 2)) as discount_usd,
+        cast(order_items.line_revenue_usd as decimal(18, 2)) as line_revenue_usd,
+        cast(order_items.order_date as date) as order_date,
+        cast(order_items.loaded_at as timestamp) as loaded_at
+    from order_items
+    inner join orders
+        on order_items.order_id = orders.order_id
+    {% if is_incremental() %}
+    where order_items.loaded_at > (
+        select {{ dbt.dateadd('day', -var('tally_incremental_lookback_days'), 'max(loaded_at)') }}
+        from {{ this }}
+    )
+    {% endif %}
+
+)
+
+select * from final
