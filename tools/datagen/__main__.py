@@ -1,0 +1,7 @@
+"""Allow ``python -m datagen``."""
+
+import sys
+
+from datagen.cli import main
+
+sys.exit(main())
