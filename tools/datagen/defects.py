@@ -96,7 +96,8 @@ def inject(config: DefectConfig, table_name: str, data: pa.Table, seed: int, glo
         if table_name not in TARGETS[cls]:
             continue
         rng = rng_for(seed, Stream.DEFECTS, CLASSES.index(cls), TABLE_NUMBER[table_name], global_block)
-        k = max(1, round(config.rate * n0))
+        units = len(np.unique(data.column("id").to_numpy())) if table_name in ORDER_LEVEL else n0
+        k = max(1, round(config.rate * units))
         fn = _HANDLERS[cls]
         data, extra = fn(rng, table_name, data, taken, k, global_block, window_end, out, cls)
         if extra is not None:
@@ -107,12 +108,16 @@ def inject(config: DefectConfig, table_name: str, data: pa.Table, seed: int, glo
 
 
 def _mess_rows(data: pa.Table) -> np.ndarray:
-    """Rows that are part of the documented mess (duplicates, re-deliveries) stay clean."""
-    taken = np.zeros(data.num_rows, dtype=bool)
+    """Entities that are part of the documented mess (exact duplicates, re-deliveries) are
+    left alone, all their rows, so each defect stays one clear-cut case."""
+    mess = np.zeros(data.num_rows, dtype=bool)
     for name in ("__dup", "__redelivery"):
         if name in data.column_names:
-            taken |= data.column(name).to_numpy(zero_copy_only=False)
-    return taken
+            mess |= data.column(name).to_numpy(zero_copy_only=False)
+    if not mess.any():
+        return mess
+    ids = data.column("id").to_numpy()
+    return np.isin(ids, ids[mess])
 
 
 def _choose_rows(rng, taken: np.ndarray, k: int, eligible: np.ndarray | None = None) -> np.ndarray:
@@ -126,18 +131,12 @@ def _choose_entities(rng, data: pa.Table, taken: np.ndarray, k: int, eligible: n
     """For order-level changes: pick k ids and return all their rows (marking them taken)."""
     ids = data.column("id").to_numpy()
     ok = ~taken if eligible is None else (~taken & eligible)
-    # An order qualifies only if none of its rows is taken (exact duplicates are fine: the
-    # change is applied to both copies, which keeps them exact duplicates).
-    bad_ids = np.unique(ids[taken & ~_dups(data)])
-    candidates = np.setdiff1d(np.unique(ids[ok]), bad_ids)
+    # An order qualifies only if none of its rows is taken already.
+    candidates = np.setdiff1d(np.unique(ids[ok]), np.unique(ids[taken]))
     chosen = np.sort(rng.choice(candidates, size=min(k, len(candidates)), replace=False)) if len(candidates) else candidates
     rows = np.flatnonzero(np.isin(ids, chosen))
     taken[rows] = True
     return rows
-
-
-def _dups(data):
-    return data.column("__dup").to_numpy(zero_copy_only=False) if "__dup" in data.column_names else np.zeros(data.num_rows, bool)
 
 
 def _replace(data: pa.Table, name: str, rows: np.ndarray, values) -> pa.Table:
@@ -163,8 +162,10 @@ def _equals(data: pa.Table, name: str, value: str) -> np.ndarray:
     return pc.fill_null(pc.equal(column, value), False).to_numpy(zero_copy_only=False)
 
 
-def _extra_ids(cls: str, global_block: int, k: int) -> np.ndarray:
-    return DEFECT_ID_BASE + CLASSES.index(cls) * 10**13 + global_block * 10**6 + np.arange(1, k + 1)
+def _extra_ids(cls: str, table: str, global_block: int, k: int) -> np.ndarray:
+    """Unique ids for injected rows: class, table and block are encoded in the id."""
+    return (DEFECT_ID_BASE + CLASSES.index(cls) * 10**13 + TABLE_NUMBER[table] * 10**11
+            + global_block * 10**6 + np.arange(1, k + 1))
 
 
 # --- handlers: (rng, table name, data, taken, k, block, window end, out, cls) -> (data, extra)
@@ -195,7 +196,7 @@ def _orphan_fk(rng, name, data, taken, k, block, end, out, cls):
     copy = data.take(pa.array(idx))
     m = len(idx)
     unknown = UNKNOWN_FK_BASE + rng.integers(1, 10**9, m)
-    copy = copy.set_column(0, "id", pa.array(_extra_ids(cls, block, m)))
+    copy = copy.set_column(0, "id", pa.array(_extra_ids(cls, name, block, m)))
     if name == "shop.order_items":  # half point at a missing order, half at a missing product
         on_order = np.arange(m) % 2 == 0
         copy = _replace(copy, "order_id", np.flatnonzero(on_order), unknown[on_order])
@@ -286,7 +287,7 @@ def _schema_drift(rng, name, data, taken, k, block, end, out, cls):
     words = col.take(WORD_QUANTITIES, rng.integers(0, len(WORD_QUANTITIES), m))
     qty = pc.if_else(pa.array(wordy), words, qty)
     drift = pa.table({
-        "id": pa.array(_extra_ids(cls, block, m)),
+        "id": pa.array(_extra_ids(cls, name, block, m)),
         "order_id": rows.column("order_id"),
         "product_id": rows.column("product_id"),
         "quantity": qty,

@@ -20,7 +20,7 @@ from datagen.timeline import day_weights
 CHANNELS = ["paid_search", "paid_social", "display", "affiliate"]
 CHANNEL_SHARE = [0.40, 0.30, 0.15, 0.15]
 _SHORT = {"paid_search": "search", "paid_social": "social", "display": "display", "affiliate": "affiliate"}
-PAID_CAC_USD = 150.0  # spend per paid-acquired new customer
+PAID_CAC_USD = 250.0  # spend per paid-acquired new customer
 CPM_USD = np.array([25.0, 9.0, 3.0, 6.0])  # per channel
 CTR = np.array([0.040, 0.012, 0.004, 0.020])
 

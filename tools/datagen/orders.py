@@ -178,7 +178,7 @@ def _lifecycle(rng, seg: Segment, utc: np.ndarray, total: np.ndarray) -> dict:
     delivered_at = shipped_at + uniform_int(rng, US_PER_DAY, 8 * US_PER_DAY, n)
 
     returned = flags(rng, n, mess.RETURNED_RATE, eligible=shipped_ok, minimum=minimum, pool=old)
-    return_days = np.clip(np.exp(np.log(4.0) + 0.6 * rng.standard_normal(n)), 2, 30)
+    return_days = np.clip(np.exp(np.log(3.0) + 0.6 * rng.standard_normal(n)), 1, 30)
     returned_at = delivered_at + (return_days * US_PER_DAY).astype(np.int64)
     partial = flags(rng, n, mess.PARTIAL_REFUND_RATE, eligible=shipped_ok & ~returned, minimum=minimum, pool=old)
     late = flags(rng, n, mess.PARTIAL_REFUND_LATE_SHARE, eligible=partial, minimum=minimum, pool=old)
@@ -189,7 +189,7 @@ def _lifecycle(rng, seg: Segment, utc: np.ndarray, total: np.ndarray) -> dict:
     refund_at = np.select(
         [after_paid, returned, partial],
         [cancel_at + uniform_int(rng, 10 * MINUTE, 2 * US_PER_DAY, n),
-         returned_at + uniform_int(rng, US_PER_DAY, 5 * US_PER_DAY, n), partial_at], ABSENT)
+         returned_at + uniform_int(rng, US_PER_DAY, 4 * US_PER_DAY, n), partial_at], ABSENT)
     refund_share = rng.uniform(*mess.PARTIAL_REFUND_SHARE_RANGE, n)
     refund_amount = np.where(partial, np.maximum(1, np.floor(total * refund_share)).astype(np.int64), total)
 

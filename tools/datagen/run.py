@@ -38,9 +38,13 @@ MANIFEST = "_manifest.json"
 DEFECTS_DIR = "_defects"
 MANIFEST_MAX_IDS = 2000  # more ids than this go to a Parquet file under _defects/
 ORDER_TABLES = ("shop.orders", "shop.order_items", "payments.payments", "payments.refunds", "web.sessions", "web.events")
-# Rows of these tables are delivered in the window their event falls in; the rest of an
-# order block (lines, web activity) always belongs to the block's own segment.
+# Rows of these tables are delivered in the window their event falls in (so a batch
+# carries status changes, payments and refunds of older orders, and the last minutes of
+# sessions that straddle a cut-off); order lines and sessions always belong to the
+# block's own segment.
 LIFECYCLE_TABLES = ("shop.orders", "payments.payments", "payments.refunds")
+CUT_TABLES = LIFECYCLE_TABLES + ("web.events",)
+SESSION_SPAN_US = 86_400_000_000  # sessions last minutes; a day is a generous bound
 DEFAULT_BLOCKS_PER_FILE = 8
 
 
@@ -153,7 +157,7 @@ def _run_orders(world: World, root: str, task: Task) -> Result:
             built["web.sessions"], built["web.events"] = web_tables(world, core)
             result.seconds["web.events"] += time.perf_counter() - t0
         for name in task.tables:
-            _deliver(result, writers, name, built[name], task, core.global_block, world, cut=name in LIFECYCLE_TABLES)
+            _deliver(result, writers, name, built[name], task, core.global_block, world, cut=name in CUT_TABLES)
         del built, core
     _close(result, writers)
     if result.injection.extra:
@@ -241,6 +245,10 @@ def batch_tasks(plan: Plan, k: int, blocks_per_file: int) -> list[Task]:
         tasks += [Task("orders", k, f"b{k:04d}-s{s:04d}-{g:05d}", source=s, blocks=blocks, lo=seg.start_us,
                        hi=seg.end_us, tables=LIFECYCLE_TABLES)
                   for g, blocks in _groups(touched, blocks_per_file)]
+        straddling = [b for b in range(src.order_blocks) if src.block_time_span(b)[1] + SESSION_SPAN_US >= seg.start_us]
+        tasks += [Task("orders", k, f"b{k:04d}-s{s:04d}-web-{g:05d}", source=s, blocks=blocks, lo=seg.start_us,
+                       hi=seg.end_us, tables=("web.events",))
+                  for g, blocks in _groups(straddling, blocks_per_file)]
     tasks += [Task("customers", k, f"b{k:04d}-00000", hi=seg.end_us),
               Task("ad_spend", k, f"b{k:04d}-00000", hi=seg.end_us)]
     return tasks
