@@ -1,0 +1,476 @@
+"""Compare what each query column computes with the metric it computes or claims to.
+
+A column *claims* a metric when its alias or a chart label names the metric (by name or label).
+A column *computes* a metric when it aggregates a measure's column the measure's way. Either
+way it is compared with the metric's definition, and every difference is recorded with a kind:
+
+    aggregation       sum where the metric averages, max where it sums, ...
+    filter_dropped    a filter of the metric is missing (test accounts, cancelled orders)
+    filter_added      a filter on the columns the metric filters on is added
+    filter_changed    a filter of the metric is replaced by another on the same columns
+    expression        another column or expression than the metric's measure
+    time_dimension    grouped by another time column than the metric's agg_time_dimension
+    semi_additive     a semi-additive measure summed across its non-additive dimension
+    ratio             a ratio metric as an average of ratios, or from the wrong parts
+    count_distinct    rows counted where the metric counts distinct entities
+    conversion        a conversion metric computed by hand
+
+Columns are compared by their lineage origin, so `dim_customers.is_test_account = false`
+satisfies a metric filter on `fct_orders.is_test_account`, and `order_status <> 'cancelled'`
+is recognised as the same test as `is_cancelled = false`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from tally.analysis.aggregates import AVG, COUNT, COUNT_DISTINCT, SUM, AggregateUse, Projection
+from tally.analysis.lineage import ProjectLineage
+from tally.analysis.predicates import canonical, columns_of, conjuncts
+from tally.analysis.query import QueryAnalysis
+from tally.analysis.semantic import MetricDef, SemanticLayer
+
+TIME_NAME_HINTS = ("_date", "_at", "_month", "_day", "_week", "_year", "_time", "_ts")
+WRAPPERS = (exp.Cast, exp.TryCast, exp.Round, exp.Paren, exp.Coalesce, exp.Nullif, exp.Abs)
+
+
+@dataclass
+class Difference:
+    kind: str
+    detail: str
+    position: tuple[int, int]
+
+
+@dataclass
+class MetricComparison:
+    projection: Projection
+    metric: MetricDef
+    claimed_by: str | None  # "alias", "label" or None when found by its measure
+    differences: list[Difference] = field(default_factory=list)
+    grain: str | None = None
+
+    @property
+    def conforms(self) -> bool:
+        return not self.differences
+
+
+class Comparer:
+    def __init__(self, semantic: SemanticLayer, lineage: ProjectLineage) -> None:
+        self.semantic = semantic
+        self.lineage = lineage
+        self._origin_cache: dict[str, str] = {}
+
+    # --- entry point -------------------------------------------------------------------------
+
+    def compare_query(self, analysis: QueryAnalysis) -> list[MetricComparison]:
+        results = []
+        for projection in analysis.projections:
+            if not projection.aggregates:
+                continue
+            comparison = self._compare_projection(projection, analysis)
+            if comparison is not None:
+                results.append(comparison)
+        return results
+
+    def _compare_projection(self, projection: Projection, analysis: QueryAnalysis) -> MetricComparison | None:
+        metric, claimed_by = self.semantic.by_claim(projection.alias), "alias"
+        if metric is None:
+            for label in projection.labels:
+                metric = self.semantic.by_claim(label)
+                if metric is not None:
+                    claimed_by = "label"
+                    break
+        if metric is not None:
+            comparison = MetricComparison(projection, metric, claimed_by)
+            comparison.differences = self._compare_claimed(projection, metric)
+            comparison.grain = _grain(projection)
+            return comparison
+        return self._compare_implicit(projection)
+
+    # --- claimed metrics ---------------------------------------------------------------------
+
+    def _compare_claimed(self, projection: Projection, metric: MetricDef) -> list[Difference]:
+        if metric.type == "conversion":
+            return [Difference(
+                "conversion",
+                f"computes `{_short(projection.expanded)}` by hand; a conversion metric pairs each "
+                f"{metric.conversion.get('base')} with a later {metric.conversion.get('conversion')} of the same "
+                f"{metric.conversion.get('entity')} within {metric.conversion.get('window')}",
+                projection.position,
+            )]
+        if metric.type == "ratio":
+            return self._compare_ratio(projection, metric)
+        if metric.type == "derived":
+            return self._compare_derived(projection.expanded, projection, metric)
+        main = _main_aggregate(projection)
+        if main is None:
+            return [Difference(
+                "expression",
+                f"computes `{_short(projection.expanded)}`, not a single aggregate of {metric.measure.name}",
+                projection.position,
+            )]
+        return self._compare_simple(main, metric)
+
+    def _compare_simple(self, use: AggregateUse, metric: MetricDef) -> list[Difference]:
+        measure = metric.measure
+        if measure is None:  # a ratio or derived metric used where a simple one was expected
+            return [Difference("expression", f"{metric.name} is a {metric.type} metric, not one aggregate", use.position)]
+        differences: list[Difference] = []
+        same_argument = self._same_argument(use, measure)
+        if not same_argument:
+            differences.append(Difference(
+                "expression",
+                f"aggregates `{_short(use.argument) if use.argument is not None else '*'}`; the measure "
+                f"{measure.name} is `{measure.expr_sql}` of {self._relation_name(measure.relation)}",
+                use.position,
+            ))
+        if measure.func == COUNT_DISTINCT and use.func == COUNT:
+            differences.append(Difference(
+                "count_distinct",
+                f"counts rows (`count({_short(use.argument) if use.argument is not None else '*'})`) where the "
+                f"metric counts distinct `{measure.expr_sql}`",
+                use.position,
+            ))
+        elif use.func != measure.func and not (measure.func == COUNT and use.func == COUNT):
+            differences.append(Difference(
+                "aggregation",
+                f"uses {use.func}() where the metric uses {measure.func}()",
+                use.position,
+            ))
+        differences += self._compare_filters(use, metric)
+        differences += self._compare_time(use, metric)
+        differences += self._compare_semi_additive(use, metric)
+        return differences
+
+    def _same_argument(self, use: AggregateUse, measure) -> bool:
+        if measure.argument is None or use.argument is None:
+            # Counting rows: count(*) and count(key) agree, on the measure's relation.
+            counts = use.func in (COUNT, COUNT_DISTINCT) and measure.func in (COUNT, COUNT_DISTINCT)
+            return counts and measure.relation in use.scope_relations
+        if canonical(use.argument) == canonical(measure.argument):
+            return True
+        return self._origin_key(use.argument) == self._origin_key(measure.argument)
+
+    # --- filters -------------------------------------------------------------------------------
+
+    def _compare_filters(self, use: AggregateUse, metric: MetricDef) -> list[Difference]:
+        metric_filters = {self._origin_key(p): p for p in metric.filters}
+        query_filters = {self._origin_key(p): p for p in use.filters}
+        missing = {k: p for k, p in metric_filters.items() if k not in query_filters}
+        extra = {k: p for k, p in query_filters.items() if k not in metric_filters}
+        metric_columns = set()
+        for predicate in metric.filters:
+            metric_columns |= self._origin_columns(predicate)
+        differences = []
+        for key, added in list(extra.items()):
+            added_columns = self._origin_columns(added)
+            if not added_columns & metric_columns:
+                continue  # a slice by another dimension (a country, a date range): allowed
+            partner = next((m for m in missing.values() if self._origin_columns(m) & added_columns), None)
+            if partner is not None:
+                missing = {k: p for k, p in missing.items() if p is not partner}
+                differences.append(Difference(
+                    "filter_changed",
+                    f"filters `{_readable(added)}` where the metric filters `{_readable(partner)}`",
+                    use.position,
+                ))
+            else:
+                differences.append(Difference(
+                    "filter_added",
+                    f"adds the filter `{_readable(added)}`, which the metric does not have",
+                    use.position,
+                ))
+        for predicate in missing.values():
+            differences.append(Difference(
+                "filter_dropped",
+                f"does not apply the metric's filter `{_readable(predicate)}`",
+                use.position,
+            ))
+        return differences
+
+    # --- time ----------------------------------------------------------------------------------
+
+    def _compare_time(self, use: AggregateUse, metric: MetricDef) -> list[Difference]:
+        measure = metric.measure
+        if measure is None or measure.agg_time_column is None:
+            return []
+        expected = _strip_time(self.lineage.origin(measure.agg_time_column))
+        differences = []
+        for grain, column in use.time_groupings:
+            if grain == "raw" and not self._looks_like_time(column, measure):
+                continue
+            if _strip_time(self.lineage.origin(column)) == expected:
+                continue
+            if measure.non_additive_column is not None and column.name == measure.non_additive_column.name:
+                continue
+            differences.append(Difference(
+                "time_dimension",
+                f"groups time by `{_column_sql(column, self)}`; the metric is recognised on "
+                f"`{measure.agg_time_column.name}`",
+                use.position,
+            ))
+        return differences
+
+    def _looks_like_time(self, column: exp.Column, measure) -> bool:
+        name = column.name.lower()
+        return name.endswith(TIME_NAME_HINTS) or name.startswith(("date", "month", "week", "day"))
+
+    def _compare_semi_additive(self, use: AggregateUse, metric: MetricDef) -> list[Difference]:
+        measure = metric.measure
+        if measure is None or measure.non_additive_column is None:
+            return []
+        dimension = _strip_time(self.lineage.origin(measure.non_additive_column))
+        for grain, column in use.time_groupings:
+            if grain in ("raw", "day", "month") and _strip_time(self.lineage.origin(column)) == dimension:
+                if not use.reaggregates:
+                    return []
+        for predicate in use.filters:
+            if isinstance(predicate, exp.EQ) and any(
+                _strip_time(self.lineage.origin(c)) == dimension for c in predicate.find_all(exp.Column)
+            ):
+                return []
+        return [Difference(
+            "semi_additive",
+            f"adds up {measure.name} across `{measure.non_additive_column.name}`; it is a snapshot: take one "
+            f"{measure.non_additive_column.name} per period (window choice: {measure.non_additive_window or 'max'})",
+            use.position,
+        )]
+
+    # --- ratios and derived metrics ---------------------------------------------------------------
+
+    def _compare_ratio(self, projection: Projection, metric: MetricDef) -> list[Difference]:
+        numerator = self.semantic.metrics.get(metric.numerator or "")
+        denominator = self.semantic.metrics.get(metric.denominator or "")
+        expression = _unwrap(projection.expanded)
+        uses = {u.node.meta.get("agg_id"): u for u in projection.aggregates}
+        if isinstance(expression, exp.Div):
+            num_use = _single_aggregate(expression.left, uses)
+            den_use = _single_aggregate(expression.right, uses)
+            if num_use is not None and den_use is not None and numerator and denominator:
+                found = []
+                for side, use, expected in (("numerator", num_use, numerator), ("denominator", den_use, denominator)):
+                    sub = self._compare_side(use, expected)
+                    if sub:
+                        other = self._best_metric(use, exclude=expected.name)
+                        instead = f" (it computes {other})" if other else ""
+                        found.append(Difference(
+                            "ratio",
+                            f"wrong {side}{instead}: " + "; ".join(d.detail for d in sub),
+                            use.position,
+                        ))
+                return found
+        if isinstance(expression, exp.AggFunc) and len(projection.aggregates) >= 1:
+            outer = uses.get(expression.meta.get("agg_id"))
+            if outer is not None and outer.func == AVG:
+                if outer.reaggregates_ratio or (outer.argument is not None and outer.argument.find(exp.Div)):
+                    return [Difference(
+                        "ratio",
+                        f"averages ratios (`{_short(projection.expanded)}`); {metric.name} is "
+                        f"{metric.numerator} / {metric.denominator}, each summed over the whole period",
+                        outer.position,
+                    )]
+                if numerator and denominator and self._avg_equals_ratio(outer, numerator, denominator):
+                    return []
+        return [Difference(
+            "ratio",
+            f"computes `{_short(projection.expanded)}` instead of {metric.numerator} / {metric.denominator}",
+            projection.position,
+        )]
+
+    def _compare_side(self, use: AggregateUse, metric: MetricDef) -> list[Difference]:
+        if metric.type in ("simple", "cumulative"):
+            return self._compare_simple(use, metric)
+        return [Difference("expression", f"{metric.name} is a {metric.type} metric", use.position)]
+
+    def _avg_equals_ratio(self, use: AggregateUse, numerator: MetricDef, denominator: MetricDef) -> bool:
+        """avg(x) = sum(x) / count(rows) when the denominator counts the rows the numerator sums."""
+        if numerator.measure is None or denominator.measure is None:
+            return False
+        if denominator.measure.func != COUNT or denominator.measure.relation != numerator.measure.relation:
+            return False
+        as_sum = AggregateUse(use.node, use.scope, SUM, use.argument, use.written_argument, use.filters,
+                              use.group_by, use.time_groupings, position=use.position)
+        return not self._compare_simple(as_sum, numerator)
+
+    def _compare_derived(self, expression: exp.Expression, projection: Projection, metric: MetricDef) -> list[Difference]:
+        import sqlglot
+
+        try:
+            formula = sqlglot.parse_one(metric.expr or "", dialect="duckdb")
+        except Exception:
+            return []
+        uses = {u.node.meta.get("agg_id"): u for u in projection.aggregates}
+        differences: list[Difference] = []
+
+        def match(query_part: exp.Expression, formula_part: exp.Expression) -> None:
+            query_part, formula_part = _unwrap(query_part), formula_part.unnest()
+            if isinstance(formula_part, exp.Column):
+                name = metric.input_aliases.get(formula_part.name, formula_part.name)
+                target = self.semantic.metrics.get(name)
+                use = _single_aggregate(query_part, uses)
+                if target is None:
+                    return
+                if use is None:
+                    differences.append(Difference(
+                        "expression", f"computes `{_short(query_part)}` where {metric.name} takes {name}",
+                        projection.position))
+                    return
+                for diff in self._compare_side(use, target):
+                    differences.append(Difference(diff.kind, f"{name}: {diff.detail}", diff.position))
+                return
+            if type(query_part) is type(formula_part) and isinstance(formula_part, exp.Binary):
+                match(query_part.left, formula_part.left)
+                match(query_part.right, formula_part.right)
+                return
+            differences.append(Difference(
+                "expression",
+                f"computes `{_short(query_part)}` where {metric.name} is `{metric.expr}` "
+                f"({', '.join(f'{i}: {self.semantic.metrics[i].definition()}' for i in metric.inputs if i in self.semantic.metrics)})",
+                projection.position,
+            ))
+
+        match(expression, formula)
+        return differences
+
+    # --- implicit matches ----------------------------------------------------------------------
+
+    def _compare_implicit(self, projection: Projection) -> MetricComparison | None:
+        main = _main_aggregate(projection)
+        if main is None or main.argument is None and main.func != COUNT:
+            return None
+        best: MetricComparison | None = None
+        for measure in self.semantic.measures.values():
+            if measure.func != main.func and not (measure.func == COUNT_DISTINCT and main.func == COUNT):
+                continue
+            if measure.argument is None or main.argument is None:
+                continue  # a bare count(*) claims nothing on its own
+            if not self._same_argument(main, measure):
+                continue
+            for metric in self.semantic.metrics_using_measure(measure):
+                comparison = MetricComparison(projection, metric, None, self._compare_simple(main, metric),
+                                              _grain(projection))
+                if comparison.conforms:
+                    return None
+                if best is None or len(comparison.differences) < len(best.differences):
+                    best = comparison
+        if best is not None:
+            # Found by its measure, not by its name: report only what changes the number.
+            best.differences = [d for d in best.differences if d.kind != "expression"]
+            if not best.differences:
+                return None
+        return best
+
+    def _best_metric(self, use: AggregateUse, exclude: str) -> str | None:
+        for metric in self.semantic.metrics.values():
+            if metric.name == exclude or metric.measure is None or metric.type != "simple":
+                continue
+            if not self._compare_simple(use, metric):
+                return metric.name
+        return None
+
+    # --- lineage helpers -------------------------------------------------------------------------
+
+    def _origin_key(self, expression: exp.Expression) -> str:
+        key = expression.sql(dialect="duckdb")
+        cached = self._origin_cache.get(key)
+        if cached is None:
+            cached = canonical(self.lineage.origin(expression))
+            self._origin_cache[key] = cached
+        return cached
+
+    def _origin_columns(self, expression: exp.Expression) -> set[tuple[str, str]]:
+        return columns_of(self.lineage.origin(expression))
+
+    def _relation_name(self, relation: str) -> str:
+        node = self.semantic.project.nodes.get(relation)
+        return node.name if node else relation
+
+
+def _main_aggregate(projection: Projection) -> AggregateUse | None:
+    """The aggregate a projection is, ignoring casts and rounding; None for compound ones."""
+    expression = _unwrap(projection.expanded)
+    if isinstance(expression, exp.Window):
+        expression = _unwrap(expression.this)
+    if isinstance(expression, exp.AggFunc):
+        agg_id = expression.meta.get("agg_id")
+        use = next((u for u in projection.aggregates if u.node.meta.get("agg_id") == agg_id), None)
+        while use is not None and use.reaggregates and use.written_argument is not None:
+            inner = _unwrap(use.written_argument)
+            inner_use = next((u for u in projection.aggregates
+                              if isinstance(inner, exp.AggFunc) and u.node.meta.get("agg_id") == inner.meta.get("agg_id")), None)
+            if inner_use is None or use.func not in (SUM, "max", "min"):
+                break
+            # sum over an inner sum: judge the inner aggregate, keep the outer's reaggregation flag
+            inner_use.reaggregates = True
+            return inner_use if use.func == SUM and inner_use.func == SUM else use
+        return use
+    return None
+
+
+def _single_aggregate(expression: exp.Expression, uses: dict) -> AggregateUse | None:
+    node = _unwrap(expression)
+    if isinstance(node, exp.AggFunc):
+        return uses.get(node.meta.get("agg_id"))
+    return None
+
+
+def _unwrap(expression: exp.Expression) -> exp.Expression:
+    node = expression
+    while True:
+        node = node.unnest()
+        if isinstance(node, WRAPPERS):
+            node = node.this
+            continue
+        if isinstance(node, exp.Mul):  # x * 1.0, 100 * x
+            left, right = node.left, node.right
+            if isinstance(right, exp.Literal) and not right.is_string:
+                node = left
+                continue
+            if isinstance(left, exp.Literal) and not left.is_string:
+                node = right
+                continue
+        return node
+
+
+def _strip_time(expression: exp.Expression) -> str:
+    node = expression
+    while isinstance(node, (exp.Cast, exp.TryCast, exp.DateTrunc, exp.TimestampTrunc, exp.TsOrDsToDate,
+                            exp.Date, exp.Paren)):
+        node = node.this
+    return canonical(node)
+
+
+def _grain(projection: Projection) -> str | None:
+    for use in projection.aggregates:
+        for grain, _column in use.time_groupings:
+            if grain != "raw":
+                return grain
+            return "day"
+    return None
+
+
+def _short(expression: exp.Expression | None, limit: int = 90) -> str:
+    if expression is None:
+        return "*"
+    text = _display(expression).sql(dialect="duckdb")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _readable(predicate: exp.Expression) -> str:
+    return _display(predicate).sql(dialect="duckdb")
+
+
+def _display(expression: exp.Expression) -> exp.Expression:
+    """Base columns printed as model.column instead of unique_id.column."""
+    copy = expression.copy()
+    for column in copy.find_all(exp.Column):
+        table = column.table
+        if table.count(".") >= 2:
+            column.set("table", exp.to_identifier(table.split(".")[-1]))
+    return copy
+
+
+def _column_sql(column: exp.Column, comparer: Comparer) -> str:
+    return _display(column).sql(dialect="duckdb")

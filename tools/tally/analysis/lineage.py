@@ -1,0 +1,146 @@
+"""Column-level lineage across the whole project, built once from the models' analyses.
+
+Each model's output column has an expression over its parents' columns (from the model's own
+analysis). Chaining them gives, for any column:
+
+* its direct inputs and outputs (for `tally lineage`),
+* its *origin*: the expression it computes in terms of the furthest upstream columns, looking
+  through renames, casts and row-level logic, and stopping at sources, seeds, aggregates and
+  window functions. Two columns with the same origin mean the same thing, whatever their names
+  (`dim_customers.is_test_account` and `fct_orders.is_test_account`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from tally.analysis.expand import MAX_EXPANDED_NODES, base_column
+from tally.analysis.query import QueryAnalysis
+from tally.inputs.project import Project
+
+ColumnKey = tuple[str, str]  # (relation key, column)
+
+STOP_NODES = (exp.AggFunc, exp.Window)
+
+
+@dataclass(frozen=True)
+class Edge:
+    upstream: ColumnKey
+    downstream: ColumnKey
+    masked: bool  # the value passes through a masking function on the way
+
+
+class ProjectLineage:
+    def __init__(self, project: Project, analyses: dict[str, QueryAnalysis], masking_functions: list[str]) -> None:
+        self.project = project
+        self.analyses = analyses
+        self.masking = {name.lower() for name in masking_functions}
+        self._columns: dict[str, dict[str, exp.Expression]] = {}
+        for unique_id, analysis in analyses.items():
+            self._columns[unique_id] = {p.alias: p.expanded for p in analysis.projections}
+        self._origin_memo: dict[ColumnKey, exp.Expression] = {}
+        self._in_progress: set[ColumnKey] = set()
+        self.edges: list[Edge] = []
+        self.upstream: dict[ColumnKey, list[Edge]] = defaultdict(list)
+        self.downstream: dict[ColumnKey, list[Edge]] = defaultdict(list)
+        self._build_edges()
+
+    def columns_of(self, relation: str) -> dict[str, exp.Expression]:
+        return self._columns.get(relation, {})
+
+    def _build_edges(self) -> None:
+        for relation, columns in self._columns.items():
+            for name, expression in columns.items():
+                target = (relation, name)
+                for column in expression.find_all(exp.Column):
+                    key = (column.table.lower(), column.name.lower())
+                    if key[0] == relation:
+                        continue  # self-reference of an incremental model
+                    edge = Edge(key, target, self._is_masked(column, expression))
+                    self.edges.append(edge)
+                    self.upstream[target].append(edge)
+                    self.downstream[key].append(edge)
+
+    def _is_masked(self, column: exp.Expression, root: exp.Expression) -> bool:
+        node = column.parent
+        while node is not None:
+            name = _function_name(node)
+            if name and (name in self.masking or any(name.startswith(m) for m in self.masking)):
+                return True
+            if isinstance(node, exp.Count):
+                return True  # a count of personal data is not personal data
+            if node is root:
+                break
+            node = node.parent
+        return False
+
+    def origin(self, expression: exp.Expression) -> exp.Expression:
+        """`expression` with each column replaced by its origin (see module docstring)."""
+        copy = expression.copy()
+        for column in list(copy.find_all(exp.Column)):
+            replacement = self.column_origin((column.table.lower(), column.name.lower()))
+            if column is copy:
+                return replacement
+            column.replace(replacement)
+        return copy
+
+    def column_origin(self, key: ColumnKey) -> exp.Expression:
+        cached = self._origin_memo.get(key)
+        if cached is not None:
+            return cached.copy()
+        relation, name = key
+        definition = self._columns.get(relation, {}).get(name)
+        result: exp.Expression
+        if definition is None or key in self._in_progress or _stops(definition):
+            result = base_column(relation, name)
+        else:
+            self._in_progress.add(key)
+            try:
+                result = self.origin(definition)
+            finally:
+                self._in_progress.discard(key)
+            if _size(result) > MAX_EXPANDED_NODES:
+                result = base_column(relation, name)
+        self._origin_memo[key] = result
+        return result.copy()
+
+    def walk(self, key: ColumnKey, direction: str) -> list[list[Edge]]:
+        """Every path from a column, upstream or downstream, as lists of edges."""
+        index = self.upstream if direction == "up" else self.downstream
+        paths: list[list[Edge]] = []
+        stack: list[tuple[ColumnKey, list[Edge]]] = [(key, [])]
+        while stack:
+            current, path = stack.pop()
+            nexts = index.get(current, [])
+            if not nexts and path:
+                paths.append(path)
+            for edge in nexts:
+                following = edge.upstream if direction == "up" else edge.downstream
+                if any(following in (e.upstream, e.downstream) for e in path) or len(path) > 50:
+                    continue
+                stack.append((following, path + [edge]))
+        return paths
+
+
+def _function_name(node: exp.Expression) -> str | None:
+    if isinstance(node, exp.Anonymous):
+        return str(node.this).lower()
+    if isinstance(node, exp.Func):
+        return node.sql_name().lower()
+    return None
+
+
+def _stops(expression: exp.Expression) -> bool:
+    return any(isinstance(n, STOP_NODES) for n in expression.walk())
+
+
+def _size(expression: exp.Expression) -> int:
+    count = 0
+    for _ in expression.walk():
+        count += 1
+        if count > MAX_EXPANDED_NODES:
+            break
+    return count

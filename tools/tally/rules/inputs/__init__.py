@@ -1,0 +1,1 @@
+"""Input problems (PE): files tally could not read or SQL it could not parse."""

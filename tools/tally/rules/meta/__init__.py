@@ -1,0 +1,1 @@
+"""Suppression hygiene (TL): reported by the engine while applying inline suppressions."""

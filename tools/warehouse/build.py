@@ -1,0 +1,206 @@
+"""`make build`: build and audit the warehouse in a private copy, then publish it.
+
+Every step must pass before anything is published: dbt build (models, data tests, unit tests,
+row accounting), the catalog for the linter, `tally check` on the project and its boards, the
+numbers-agree check (MetricFlow = marts = board tiles), and rendering the boards. If any step
+fails, the private copy is discarded and the previously published build keeps being served.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from warehouse import paths
+from warehouse.publish import BuildLockedError, Warehouse, new_build_id
+
+BIN = Path(sys.executable).parent
+
+
+class StepFailed(RuntimeError):
+    """A build step failed; its message says what, for the person who ran the build."""
+
+
+@dataclass
+class BuildContext:
+    build_id: str
+    private: Path
+    full_refresh: bool
+    record: dict = field(default_factory=dict)
+
+    def env(self, read_only: bool = False) -> dict[str, str]:
+        """Environment that points dbt, MetricFlow and dct at the private copy."""
+        return {
+            **os.environ,
+            "TALLY_DUCKDB_PATH": str(self.private),
+            "TALLY_DUCKDB_READ_ONLY": str(read_only),
+            "TALLY_TARGET": "duckdb",
+            "DBT_PROFILES_DIR": str(paths.ROOT),
+            "DBT_PROJECT_DIR": str(paths.ROOT),
+            "DO_NOT_TRACK": "1",
+        }
+
+
+def run(command: list[str], env: dict[str, str], what: str) -> None:
+    """Run a command in the project root, streaming its output; raise StepFailed on failure."""
+    print(f"\n==> {what}: {' '.join(command)}", flush=True)
+    completed = subprocess.run(command, cwd=paths.ROOT, env=env)
+    if completed.returncode != 0:
+        raise StepFailed(f"{what} failed (exit {completed.returncode})")
+
+
+def dbt_build(ctx: BuildContext) -> None:
+    command = [str(BIN / "dbt"), "build", "--target", "duckdb"]
+    if ctx.full_refresh:
+        command.append("--full-refresh")
+    try:
+        run(command, ctx.env(), "dbt build")
+    finally:
+        ctx.record["dbt"] = summarise_run_results(paths.TARGET_DIR / "run_results.json")
+
+
+def dbt_docs(ctx: BuildContext) -> None:
+    run([str(BIN / "dbt"), "docs", "generate", "--target", "duckdb"], ctx.env(), "dbt docs generate")
+
+
+def tally_check(ctx: BuildContext) -> None:
+    run([str(BIN / "tally"), "check"], ctx.env(read_only=True), "tally check")
+
+
+def stamp(ctx: BuildContext) -> None:
+    """Record the build inside the database, for BI tools to show what they are reading."""
+    dbt = ctx.record.get("dbt", {})
+    with duckdb.connect(str(ctx.private)) as con:
+        con.execute("create schema if not exists meta")
+        con.execute(
+            """
+            create or replace table meta.build_info as
+            select ? as build_id, cast(? as timestamp) as built_at, ? as git_commit,
+                   ? as scale, ? as models_built, ? as tests_passed, ? as tests_total
+            """,
+            [
+                ctx.build_id,
+                datetime.now(timezone.utc).replace(tzinfo=None),
+                ctx.record.get("git_commit", ""),
+                str(ctx.record.get("scale", "")),
+                dbt.get("models", 0),
+                dbt.get("tests_passed", 0),
+                dbt.get("tests", 0),
+            ],
+        )
+        con.execute("checkpoint")
+
+
+def summarise_run_results(path: Path) -> dict:
+    """Counts by resource type and status from dbt's run_results.json."""
+    if not path.exists():
+        return {}
+    results = json.loads(path.read_text()).get("results", [])
+    summary = {"models": 0, "tests": 0, "tests_passed": 0, "failed": []}
+    for result in results:
+        unique_id = result.get("unique_id", "")
+        status = result.get("status")
+        if unique_id.startswith("model."):
+            summary["models"] += status == "success"
+        if unique_id.startswith(("test.", "unit_test.")):
+            summary["tests"] += 1
+            summary["tests_passed"] += status == "pass"
+        if status in ("error", "fail"):
+            summary["failed"].append(f"{unique_id} ({status})")
+    return summary
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=paths.ROOT, capture_output=True, text=True
+        )
+        return out.stdout.strip()
+    except OSError:
+        return ""
+
+
+def raw_scale() -> str:
+    manifest = paths.RAW_DIR / "_manifest.json"
+    if manifest.exists():
+        return str(json.loads(manifest.read_text()).get("scale", ""))
+    return ""
+
+
+STEPS: list[tuple[str, Callable[[BuildContext], None]]] = [
+    ("dbt build", dbt_build),
+    ("dbt docs generate", dbt_docs),
+    ("tally check", tally_check),
+    ("stamp build info", stamp),
+]
+
+
+def build(full_refresh: bool = False, warehouse: Warehouse | None = None) -> int:
+    warehouse = warehouse or Warehouse()
+    try:
+        with warehouse.build_lock():
+            return _build_locked(warehouse, full_refresh)
+    except BuildLockedError as exc:
+        print(f"error: {exc}; wait for it to finish and run the build again.", file=sys.stderr)
+        return 2
+
+
+def _build_locked(warehouse: Warehouse, full_refresh: bool) -> int:
+    build_id = new_build_id()
+    incremental = not full_refresh and warehouse.current() is not None
+    private = warehouse.start_private(build_id, from_published=incremental)
+    ctx = BuildContext(build_id, private, full_refresh=not incremental)
+    ctx.record.update(
+        build_id=build_id,
+        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        mode="incremental" if incremental else "full refresh",
+        git_commit=git_commit(),
+        scale=raw_scale(),
+        steps={},
+    )
+    print(f"Building {build_id} ({ctx.record['mode']}) in {private.relative_to(paths.ROOT)}")
+    for name, step in STEPS:
+        started = time.perf_counter()
+        try:
+            step(ctx)
+        except StepFailed as exc:
+            return _fail(warehouse, ctx, name, str(exc))
+        ctx.record["steps"][name] = round(time.perf_counter() - started, 2)
+    ctx.record["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    published = warehouse.publish(build_id, private, ctx.record)
+    print(f"\nPublished build {published.build_id} at {paths.PUBLISHED.relative_to(paths.ROOT)}")
+    return 0
+
+
+def _fail(warehouse: Warehouse, ctx: BuildContext, step: str, reason: str) -> int:
+    warehouse.discard_private(ctx.private)
+    failed = ctx.record.get("dbt", {}).get("failed", [])
+    print(f"\nBUILD FAILED at step '{step}': {reason}", file=sys.stderr)
+    for item in failed[:20]:
+        print(f"  - {item}", file=sys.stderr)
+    current = warehouse.current()
+    if current is None:
+        print("Nothing was published; there is no earlier build to serve.", file=sys.stderr)
+    else:
+        print(
+            f"Nothing was published. BI tools still read build {current.build_id} "
+            f"(built {current.built_at}) at {paths.PUBLISHED}.",
+            file=sys.stderr,
+        )
+    return 1
+
+
+def clear_dir(directory: Path) -> None:
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)

@@ -1,0 +1,52 @@
+"""What a user reads after a build: where things are, which build is published, how old it is."""
+
+from __future__ import annotations
+
+from warehouse import paths
+from warehouse.publish import Warehouse, age_of
+
+
+def _rel(path) -> str:
+    try:
+        return str(path.relative_to(paths.ROOT))
+    except ValueError:
+        return str(path)
+
+
+def status(warehouse: Warehouse | None = None) -> int:
+    warehouse = warehouse or Warehouse()
+    current = warehouse.current()
+    print(f"BI tools connect to: {paths.PUBLISHED}")
+    if current is None:
+        print("Published build:     none yet (run `make build`)")
+        return 1
+    record = current.record
+    dbt = record.get("dbt", {})
+    print(f"Published build:     {current.build_id} ({record.get('mode', '?')}, commit {record.get('git_commit') or '?'})")
+    print(f"Published at:        {record.get('published_at', '?')} ({age_of(record.get('published_at', ''))} ago)")
+    print(f"Tests:               {dbt.get('tests_passed', 0)}/{dbt.get('tests', 0)} passed, {dbt.get('models', 0)} models built")
+    earlier = [b.build_id for b in warehouse.builds() if b.build_id != current.build_id]
+    print(f"Kept for rollback:   {', '.join(earlier) if earlier else 'none'}")
+    return 0
+
+
+def summary() -> int:
+    print()
+    print("Tally is built.")
+    status()
+    print(f"Raw data:            {_rel(paths.RAW_DIR)}")
+    print(f"Board images:        {_rel(paths.BOARDS_DIR)}")
+    print("Query it:            .venv/bin/mf query --metrics net_revenue --group-by metric_time__month")
+    print("Serve the boards:    make serve")
+    return 0
+
+
+def rollback(warehouse: Warehouse | None = None) -> int:
+    warehouse = warehouse or Warehouse()
+    try:
+        build = warehouse.rollback()
+    except RuntimeError as exc:
+        print(f"error: {exc}")
+        return 1
+    print(f"Rolled back: BI tools now read build {build.build_id} at {paths.PUBLISHED}")
+    return 0
