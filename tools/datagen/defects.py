@@ -39,7 +39,7 @@ TABLE_NUMBER = {name: i for i, name in enumerate(sorted({t for ts in TARGETS.val
 DEFECT_ID_BASE = 9_000_000_000_000_000  # ids of injected extra rows: far from real ids
 UNKNOWN_FK_BASE = 900_000_000_000  # foreign keys that match nothing
 BAD_CURRENCIES = ["XXX", "EURO", "US$", "BTC"]
-FUTURE_YEARS = (2.0, 6.0)
+FUTURE_YEARS = (2.0, 6.0)  # after the end of the data window (the segment's end)
 LATE_DAYS = (45.0, 400.0)  # _loaded_at this long after the event for late_arriving rows
 WORD_QUANTITIES = ["one", "two", "three", "a few", "2 pcs"]
 # Columns each table's in-place change is keyed on (orders: every CDC row of the order).
@@ -114,10 +114,11 @@ def _mess_rows(data: pa.Table) -> np.ndarray:
     for name in ("__dup", "__redelivery"):
         if name in data.column_names:
             mess |= data.column(name).to_numpy(zero_copy_only=False)
-    if not mess.any():
-        return mess
     ids = data.column("id").to_numpy()
-    return np.isin(ids, ids[mess])
+    taken = np.isin(ids, ids[mess]) if mess.any() else mess
+    if "__protect" in data.column_names:
+        taken |= data.column("__protect").to_numpy(zero_copy_only=False)
+    return taken
 
 
 def _choose_rows(rng, taken: np.ndarray, k: int, eligible: np.ndarray | None = None) -> np.ndarray:
@@ -235,10 +236,10 @@ def _future_timestamp(rng, name, data, taken, k, block, end, out, cls):
     column = {"shop.orders": "placed_at", "payments.payments": "attempted_at", "web.events": "occurred_at"}[name]
     rows = _choose_entities(rng, data, taken, k) if name in ORDER_LEVEL else _choose_rows(rng, taken, k)
     ids = _numpy(data, "id")[rows]
-    years = rng.uniform(*FUTURE_YEARS, len(np.unique(ids)))
-    shift = (years * 365.25 * US_PER_DAY).astype(np.int64)[np.searchsorted(np.unique(ids), ids)]
-    values = data.column(column).to_numpy(zero_copy_only=False).astype("datetime64[us]").astype(np.int64)[rows]
-    data = _replace(data, column, rows, col.ts(values + shift))
+    # One instant per entity (all CDC rows of an order agree), years after the window.
+    entity = np.unique(ids)
+    future = end + (rng.uniform(*FUTURE_YEARS, len(entity)) * 365.25 * US_PER_DAY).astype(np.int64)
+    data = _replace(data, column, rows, col.ts(future[np.searchsorted(entity, ids)]))
     out.add(cls, name, len(rows), np.unique(ids))
     return data, None
 

@@ -40,7 +40,9 @@ def payment_ids(core: OrderCore) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def payments_table(world: World, core: OrderCore) -> pa.Table:
-    """All attempts; a failed one (~8%) precedes the successful one. Hidden: ``__t``."""
+    """All attempts; a failed one (~8%) precedes the successful one.
+
+    Hidden: ``__t`` (attempt time), ``__protect`` (refunded: no defects here)."""
     rng = rng_for(world.seed, Stream.ORDERS, core.seg.number, core.block, 3)
     order, is_failed, ids = payment_ids(core)
     r = len(order)
@@ -59,6 +61,9 @@ def payments_table(world: World, core: OrderCore) -> pa.Table:
         "attempted_at": col.ts(at),
         "_loaded_at": col.ts(at + _load_delay(rng, r)),
         "__t": pa.array(at),
+        # Refunded payments are kept clear of injected defects, so a refund check never
+        # fails because of a defect aimed at another class.
+        "__protect": pa.array(~is_failed & (core.refund_kind[order] > 0)),
     })
 
 
