@@ -1,10 +1,10 @@
 """Where the warehouse lives on disk. One module, so every command agrees.
 
     build/warehouse/
-      tally.duckdb          -> builds/<id>.duckdb   the one stable path BI tools open (a symlink)
-      builds/<id>.duckdb    published builds, immutable once published (the newest few are kept)
-      builds/<id>.json      what each build ran and how its tests went
-      private/<id>.duckdb   a build in progress: nobody reads it until it is published
+      tally.duckdb -> builds/<id>/tally.duckdb   the one stable path BI tools open (a symlink)
+      builds/<id>/tally.duckdb                   published builds, immutable once published
+      builds/<id>/build.json                     what each build ran and how its tests went
+      private/<id>/tally.duckdb                  a build in progress: nobody reads it
 """
 
 from __future__ import annotations

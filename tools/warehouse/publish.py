@@ -6,6 +6,9 @@ file, and publishing is an atomic rename of a symlink. Readers that opened the o
 reading it (its inode lives until they close it); readers that open the stable path afterwards
 see the new build. Nothing is ever written into a published file.
 
+DuckDB names a database's catalog after its file name, and the views dbt creates refer to that
+catalog, so every build's file is called tally.duckdb, in a folder of its own.
+
 >>> new_build_id("20261121T050102Z")[:17]
 '20261121T050102Z-'
 """
@@ -27,6 +30,7 @@ from typing import Iterator
 from warehouse import paths
 
 KEEP_BUILDS = 3
+DATABASE_NAME = "tally.duckdb"
 
 
 class BuildLockedError(RuntimeError):
@@ -67,15 +71,15 @@ class Warehouse:
             target = os.readlink(self.published)
         except (FileNotFoundError, OSError):
             return None
-        return Path(target).stem
+        return Path(target).parent.name
 
     def builds(self) -> list[Build]:
         """Published builds, oldest first."""
         found = []
-        for database in sorted(self.builds_dir.glob("*.duckdb")):
-            record_path = database.with_suffix(".json")
+        for database in sorted(self.builds_dir.glob(f"*/{DATABASE_NAME}")):
+            record_path = database.parent / "build.json"
             record = json.loads(record_path.read_text()) if record_path.exists() else {}
-            found.append(Build(database.stem, database, record))
+            found.append(Build(database.parent.name, database, record))
         return found
 
     def current(self) -> Build | None:
@@ -109,10 +113,10 @@ class Warehouse:
         """Create the private database for a build, as a copy of the published one when the
         build is incremental. Call under the build lock: any other private file is a leftover
         of a killed or failed build and is removed."""
-        self.private_dir.mkdir(parents=True, exist_ok=True)
-        for leftover in self.private_dir.iterdir():
-            leftover.unlink()
-        private = self.private_dir / f"{build_id}.duckdb"
+        if self.private_dir.exists():
+            shutil.rmtree(self.private_dir)
+        (self.private_dir / build_id).mkdir(parents=True)
+        private = self.private_dir / build_id / DATABASE_NAME
         current = self.current()
         if from_published and current is not None:
             _copy_file(current.database, private)
@@ -120,21 +124,21 @@ class Warehouse:
 
     def publish(self, build_id: str, private: Path, record: dict) -> Build:
         """Move a finished private build into place and switch the stable path to it."""
-        self.builds_dir.mkdir(parents=True, exist_ok=True)
-        database = self.builds_dir / f"{build_id}.duckdb"
-        os.replace(private, database)
         wal = private.with_name(private.name + ".wal")
         if wal.exists():  # a cleanly closed DuckDB leaves none; never publish half a database
             raise RuntimeError(f"{wal} exists: the build did not checkpoint before publishing")
+        self.builds_dir.mkdir(parents=True, exist_ok=True)
         record = {**record, "published_at": _utc_now()}
-        database.with_suffix(".json").write_text(json.dumps(record, indent=2, sort_keys=True))
+        (private.parent / "build.json").write_text(json.dumps(record, indent=2, sort_keys=True))
+        folder = self.builds_dir / build_id
+        os.replace(private.parent, folder)
+        database = folder / DATABASE_NAME
         self._point_to(database)
         self.prune()
         return Build(build_id, database, record)
 
     def discard_private(self, private: Path) -> None:
-        for path in (private, private.with_name(private.name + ".wal")):
-            path.unlink(missing_ok=True)
+        shutil.rmtree(private.parent, ignore_errors=True)
 
     def rollback(self) -> Build:
         """Publish the build before the current one again."""
@@ -153,8 +157,7 @@ class Warehouse:
         current_id = self.published_build_id()
         for build in builds[: max(0, len(builds) - self.keep)]:
             if build.build_id != current_id:
-                build.database.unlink(missing_ok=True)
-                build.database.with_suffix(".json").unlink(missing_ok=True)
+                shutil.rmtree(build.database.parent, ignore_errors=True)
 
     def _point_to(self, database: Path) -> None:
         link_tmp = self.root / f".{self.published.name}.{os.getpid()}.tmp"

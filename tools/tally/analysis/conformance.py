@@ -164,6 +164,7 @@ class Comparer:
         for predicate in metric.filters:
             metric_columns |= self._origin_columns(predicate)
         differences = []
+        added_filters = []
         for key, added in list(extra.items()):
             added_columns = self._origin_columns(added)
             if not added_columns & metric_columns:
@@ -177,15 +178,17 @@ class Comparer:
                     use.position,
                 ))
             else:
-                differences.append(Difference(
-                    "filter_added",
-                    f"adds the filter `{_readable(added)}`, which the metric does not have",
-                    use.position,
-                ))
-        for predicate in missing.values():
+                added_filters.append(added)
+        if added_filters:
+            differences.append(Difference(
+                "filter_added",
+                f"adds {_listing(added_filters)}, which the metric does not have",
+                use.position,
+            ))
+        if missing:
             differences.append(Difference(
                 "filter_dropped",
-                f"does not apply the metric's filter `{_readable(predicate)}`",
+                f"does not apply the metric's {_listing(list(missing.values()))}",
                 use.position,
             ))
         return differences
@@ -456,6 +459,12 @@ def _short(expression: exp.Expression | None, limit: int = 90) -> str:
         return "*"
     text = _display(expression).sql(dialect="duckdb")
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _listing(predicates: list[exp.Expression]) -> str:
+    texts = [f"`{_readable(p)}`" for p in predicates]
+    noun = "filter" if len(texts) == 1 else "filters"
+    return f"{noun} " + (texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1])
 
 
 def _readable(predicate: exp.Expression) -> str:
