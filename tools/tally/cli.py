@@ -86,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("tally: interrupted", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # `tally ... | head`: the reader left, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_CLEAN
     except Exception as exc:  # never a bare traceback for the user
         if getattr(args, "debug", False) or os.environ.get("TALLY_DEBUG"):
             traceback.print_exc()

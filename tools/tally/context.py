@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from tally.analysis.conformance import Comparer, MetricComparison
-from tally.analysis.lineage import ProjectLineage
+from tally.analysis.lineage import PersonalData, ProjectLineage
 from tally.analysis.query import QueryAnalysis
 from tally.analysis.semantic import SemanticLayer
 from tally.analysis.schema import ProjectSchema
@@ -42,6 +42,14 @@ class ProjectContext:
 
     def exception(self, code: str, node_name: str) -> str | None:
         return self.config.exception_reason(code, node_name)
+
+    @cached_property
+    def personal_data(self) -> PersonalData:
+        return PersonalData(self.project, self.lineage, self.config.pii_meta_keys)
+
+    def column_label(self, key: tuple[str, str]) -> str:
+        node = self.project.nodes.get(key[0])
+        return f"{node.label}.{key[1]}" if node else f"{key[0]}.{key[1]}"
 
 
 @dataclass

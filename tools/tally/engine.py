@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from tally.analysis import aggregates, query
+from tally.analysis import aggregates, joins, portability, query
 from tally.analysis.conformance import Comparer
 from tally.analysis.lineage import ProjectLineage
 from tally.analysis.schema import UNKNOWN_TYPE, ProjectSchema
@@ -34,6 +34,8 @@ STEPS = (
     query.qualify_columns,
     query.scopes,
     aggregates.extract_aggregates,
+    joins.extract_joins,
+    portability.check_portability,
 )
 
 SQLGLOT_DIALECTS = {

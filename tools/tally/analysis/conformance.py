@@ -61,6 +61,7 @@ class Comparer:
         self.semantic = semantic
         self.lineage = lineage
         self._origin_cache: dict[str, str] = {}
+        self._descendant_cache: dict[str, set[str]] = {}
 
     # --- entry point -------------------------------------------------------------------------
 
@@ -82,12 +83,49 @@ class Comparer:
                 if metric is not None:
                     claimed_by = "label"
                     break
+        if metric is not None and not self._reads_measures_of(projection, metric):
+            metric = None  # upstream of the semantic layer (a model building the mart): no claim
         if metric is not None:
             comparison = MetricComparison(projection, metric, claimed_by)
             comparison.differences = self._compare_claimed(projection, metric)
             comparison.grain = _grain(projection)
             return comparison
         return self._compare_implicit(projection)
+
+    def _reads_measures_of(self, projection: Projection, metric: MetricDef) -> bool:
+        """True when the projection reads a metric's measure relation or something built on it."""
+        relations = set().union(*(use.scope_relations for use in projection.aggregates))
+        return bool(relations & self._measure_relations_and_descendants(metric))
+
+    def _measure_relations_and_descendants(self, metric: MetricDef, seen: frozenset = frozenset()) -> set[str]:
+        if metric.name in seen:
+            return set()
+        seen = seen | {metric.name}
+        found: set[str] = set()
+        measures = [metric.measure] if metric.measure is not None else []
+        if metric.type == "conversion":
+            measures = [self.semantic.measures.get(metric.conversion.get(k) or "") for k in ("base", "conversion")]
+        for measure in measures:
+            if measure is not None:
+                found |= self._descendants(measure.relation)
+        for name in [metric.numerator, metric.denominator, *metric.inputs]:
+            other = self.semantic.metrics.get(name or "")
+            if other is not None:
+                found |= self._measure_relations_and_descendants(other, seen)
+        return found
+
+    def _descendants(self, relation: str) -> set[str]:
+        cached = self._descendant_cache.get(relation)
+        if cached is None:
+            cached, frontier = {relation}, [relation]
+            children = self.semantic.project.children
+            while frontier:
+                for child in children.get(frontier.pop(), []):
+                    if child not in cached:
+                        cached.add(child)
+                        frontier.append(child)
+            self._descendant_cache[relation] = cached
+        return cached
 
     # --- claimed metrics ---------------------------------------------------------------------
 
@@ -446,11 +484,13 @@ def _strip_time(expression: exp.Expression) -> str:
 
 
 def _grain(projection: Projection) -> str | None:
+    """The time grain a query groups by, for the `mf query --group-by` suggestion."""
     for use in projection.aggregates:
-        for grain, _column in use.time_groupings:
+        for grain, column in use.time_groupings:
             if grain != "raw":
                 return grain
-            return "day"
+            if column.name.lower().endswith(TIME_NAME_HINTS):
+                return "day"
     return None
 
 

@@ -26,11 +26,23 @@ ColumnKey = tuple[str, str]  # (relation key, column)
 STOP_NODES = (exp.AggFunc, exp.Window)
 
 
+# How a downstream column uses an upstream one.
+VALUE, MASKED, CONDITION = "value", "masked", "condition"
+
+
 @dataclass(frozen=True)
 class Edge:
     upstream: ColumnKey
     downstream: ColumnKey
-    masked: bool  # the value passes through a masking function on the way
+    usage: str  # VALUE: the value flows on; MASKED: hashed or counted; CONDITION: only tested
+
+    @property
+    def masked(self) -> bool:
+        return self.usage == MASKED
+
+    @property
+    def carries_value(self) -> bool:
+        return self.usage == VALUE
 
 
 class ProjectLineage:
@@ -55,27 +67,35 @@ class ProjectLineage:
         for relation, columns in self._columns.items():
             for name, expression in columns.items():
                 target = (relation, name)
+                usages: dict[ColumnKey, set[str]] = {}
                 for column in expression.find_all(exp.Column):
                     key = (column.table.lower(), column.name.lower())
                     if key[0] == relation:
                         continue  # self-reference of an incremental model
-                    edge = Edge(key, target, self._is_masked(column, expression))
+                    usages.setdefault(key, set()).add(self.usage(column, expression))
+                for key, kinds in usages.items():
+                    # the strongest use wins: a value flows on if any use passes it on
+                    usage = VALUE if VALUE in kinds else CONDITION if CONDITION in kinds else MASKED
+                    edge = Edge(key, target, usage)
                     self.edges.append(edge)
                     self.upstream[target].append(edge)
                     self.downstream[key].append(edge)
 
-    def _is_masked(self, column: exp.Expression, root: exp.Expression) -> bool:
-        node = column.parent
+    def usage(self, column: exp.Expression, root: exp.Expression) -> str:
+        """VALUE, MASKED or CONDITION: what the expression does with one of its columns."""
+        node, child = column.parent, column
         while node is not None:
             name = _function_name(node)
             if name and (name in self.masking or any(name.startswith(m) for m in self.masking)):
-                return True
-            if isinstance(node, exp.Count):
-                return True  # a count of personal data is not personal data
+                return MASKED
+            if isinstance(node, (exp.Count, exp.ApproxDistinct)):
+                return MASKED  # a count of personal data is not personal data
+            if isinstance(node, exp.Predicate) or (isinstance(node, exp.If) and child is node.this):
+                return CONDITION  # only tested: the output holds a boolean, not the value
             if node is root:
                 break
-            node = node.parent
-        return False
+            node, child = node.parent, node
+        return VALUE
 
     def origin(self, expression: exp.Expression) -> exp.Expression:
         """`expression` with each column replaced by its origin (see module docstring)."""
@@ -144,3 +164,49 @@ def _size(expression: exp.Expression) -> int:
         if count > MAX_EXPANDED_NODES:
             break
     return count
+
+
+class PersonalData:
+    """Which columns carry personal data, traced from the columns whose `meta` marks it.
+
+    A column carries personal data when one of its inputs does and the value flows on: hashing,
+    counting or only testing the value (`email like '%@x'`) stops the flow.
+    """
+
+    def __init__(self, project: Project, lineage: ProjectLineage, meta_keys: list[str]) -> None:
+        self.lineage = lineage
+        self.marked: set[ColumnKey] = set()
+        for node in project.nodes.values():
+            for column in node.columns.values():
+                if any(column.meta.get(key) for key in meta_keys):
+                    self.marked.add((node.unique_id, column.name))
+        self._memo: dict[ColumnKey, frozenset[ColumnKey]] = {}
+
+    def origins(self, key: ColumnKey) -> frozenset[ColumnKey]:
+        """The marked columns whose values reach `key` unmasked."""
+        if key in self._memo:
+            return self._memo[key]
+        self._memo[key] = frozenset()  # cycle guard
+        found = {key} if key in self.marked else set()
+        for edge in self.lineage.upstream.get(key, []):
+            if edge.carries_value:
+                found |= self.origins(edge.upstream)
+        result = frozenset(found)
+        self._memo[key] = result
+        return result
+
+    def path(self, key: ColumnKey, origin: ColumnKey) -> list[ColumnKey]:
+        """One chain of columns from `origin` to `key` along value-carrying edges."""
+        stack: list[tuple[ColumnKey, list[ColumnKey]]] = [(key, [key])]
+        seen = set()
+        while stack:
+            current, path = stack.pop()
+            if current == origin:
+                return list(reversed(path))
+            if current in seen:
+                continue
+            seen.add(current)
+            for edge in self.lineage.upstream.get(current, []):
+                if edge.carries_value and origin in self.origins(edge.upstream):
+                    stack.append((edge.upstream, path + [edge.upstream]))
+        return [origin, key]

@@ -31,11 +31,16 @@ def relation_for(project: Project, node: Node | None) -> str | None:
     return ".".join(p for p in (schema, identifier) if p)
 
 
-def _render(project: Project, raw: str, this: str = "this") -> str:
+def _render(project: Project, raw: str, this: str = "this", portable: bool = False) -> str:
+    """Render dbt Jinja. `portable` renders relations as plain schema.table names, since dbt
+    renders ref() and source() right on every engine (no adapter-specific table functions)."""
+
     def resolve_ref(name: str) -> str | None:
         return relation_for(project, project.by_name(name))
 
     def resolve_source(source_name: str, table: str) -> str | None:
+        if portable:
+            return f"{source_name}.{table}"
         node = next((n for n in project.sources() if n.source_name == source_name and n.name == table), None)
         return relation_for(project, node)
 
@@ -51,6 +56,9 @@ def node_unit(project: Project, node: Node, kind: str) -> SqlUnit:
     unit = SqlUnit(kind=kind, path=node.path or node.unique_id, name=node.name, sql=sql, node=node)
     if sql != node.raw_code:
         unit.line_map = LineMap(node.raw_code, sql)
+    if kind == MODEL:
+        unit.portable_sql = _render(project, node.raw_code, this=relation_for(project, node) or node.name,
+                                    portable=True)
     return unit
 
 

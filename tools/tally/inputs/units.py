@@ -38,6 +38,8 @@ class SqlUnit:
     line_map: "LineMap | None" = None
     # Set when the unit could not even be read (binary junk, broken YAML): reported as is.
     input_error: str | None = None
+    # A model's Jinja source with macros left as placeholders, for the portability check.
+    portable_sql: str | None = None
 
     @property
     def subject(self) -> str:

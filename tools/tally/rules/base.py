@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import textwrap
 from enum import Enum
 from typing import TYPE_CHECKING, ClassVar, Iterable
 
@@ -74,9 +75,9 @@ class Rule:
         for line in doc.splitlines():
             header = re.fullmatch(r"(What it does|Why it matters|Example|Use instead):?", line.strip())
             if header:
-                sections[current] = "\n".join(lines).strip()
+                sections[current] = textwrap.dedent("\n".join(lines)).strip()
                 current, lines = header.group(1), []
             else:
                 lines.append(line)
-        sections[current] = "\n".join(lines).strip()
+        sections[current] = textwrap.dedent("\n".join(lines)).strip()
         return sections

@@ -17,12 +17,22 @@ from tally.rules.conformance.metric_filter_dropped import MetricFilterDropped
 from tally.rules.conformance.metric_time_dimension_mismatch import MetricTimeDimensionMismatch
 from tally.rules.conformance.ratio_metric_miscomputed import RatioMetricMiscomputed
 from tally.rules.conformance.semi_additive_measure_summed import SemiAdditiveMeasureSummed
+from tally.rules.consistency.duplicate_metric_definition import DuplicateMetricDefinition
+from tally.rules.consistency.inconsistent_dashboard_definition import InconsistentDashboardDefinition
+from tally.rules.fanout.aggregate_after_fanout import AggregateAfterFanout
+from tally.rules.governance.personal_data_in_public_model import PersonalDataInPublicModel
+from tally.rules.governance.personal_data_on_dashboard import PersonalDataOnDashboard
 from tally.rules.inputs.sql_parse_error import SqlParseError
 from tally.rules.inputs.unreadable_input import UnreadableInput
 from tally.rules.meta.suppressions import SuppressionOfUnknownRule, SuppressionWithoutReason
+from tally.rules.portability.not_portable_to_dialect import NotPortableToDialect
 
 FAMILIES = {
     "MC": "metric conformance: dashboards compute metrics as the semantic layer defines them",
+    "FO": "fan-out: aggregates over rows a join has duplicated",
+    "CQ": "consistency: one name, one definition, across dashboards and metrics",
+    "GV": "governance: public interfaces, contracts and personal data",
+    "PT": "portability: model SQL every target engine can run",
     "PE": "inputs: files and SQL tally could not read",
     "TL": "suppressions: inline ignores must name a rule and give a reason",
 }
@@ -39,6 +49,16 @@ RULES: tuple[type[Rule], ...] = (
     RatioMetricMiscomputed,  # MC008
     DistinctCountAsRowCount,  # MC009
     ConversionMetricByHand,  # MC010
+    # FO: fan-out
+    AggregateAfterFanout,  # FO001
+    # CQ: consistency
+    InconsistentDashboardDefinition,  # CQ001
+    DuplicateMetricDefinition,  # CQ002
+    # GV: governance (personal data; see also the manifest rules)
+    PersonalDataInPublicModel,  # GV003
+    PersonalDataOnDashboard,  # GV005
+    # PT: portability
+    NotPortableToDialect,  # PT001
     # PE: inputs
     SqlParseError,  # PE001
     UnreadableInput,  # PE002

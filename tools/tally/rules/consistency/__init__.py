@@ -1,0 +1,1 @@
+"""Consistency (CQ): one name, one definition, across dashboards and across metrics."""

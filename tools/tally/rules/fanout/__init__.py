@@ -1,0 +1,1 @@
+"""Fan-out (FO): aggregates that count or sum rows a join has duplicated."""

@@ -1,0 +1,58 @@
+"""One canonical string per definition, so two definitions can be compared by equality.
+
+A dashboard column's signature is its expression with every column replaced by its lineage
+origin, casts and comments removed, plus the filters each of its aggregates sees. A metric's
+signature is its type, measure, aggregation, filters and time dimension, with ratio and derived
+metrics spelled out through their inputs. Equal signatures mean equal numbers, whatever the
+columns or metrics are called.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from tally.analysis.aggregates import Projection
+from tally.analysis.lineage import ProjectLineage
+from tally.analysis.predicates import canonical, conjuncts
+from tally.analysis.semantic import MetricDef, SemanticLayer
+
+
+def projection_signature(projection: Projection, lineage: ProjectLineage) -> str:
+    expression = canonical(lineage.origin(projection.expanded))
+    filters = sorted({
+        canonical(lineage.origin(part))
+        for use in projection.aggregates
+        for predicate in use.filters
+        for part in conjuncts(predicate)
+        if not (isinstance(part, exp.EQ) and part.left == part.right)
+    })
+    return expression + (" | where " + " and ".join(filters) if filters else "")
+
+
+def metric_signature(metric: MetricDef, semantic: SemanticLayer, lineage: ProjectLineage,
+                     seen: frozenset[str] = frozenset()) -> str:
+    if metric.name in seen:
+        return f"<cycle {metric.name}>"
+    seen = seen | {metric.name}
+
+    def of(name: str | None) -> str:
+        other = semantic.metrics.get(name or "")
+        return f"({metric_signature(other, semantic, lineage, seen)})" if other else f"<{name}>"
+
+    if metric.type in ("simple", "cumulative") and metric.measure is not None:
+        measure = metric.measure
+        argument = canonical(lineage.origin(measure.argument)) if measure.argument is not None else "*"
+        filters = sorted(canonical(lineage.origin(p)) for p in metric.filters)
+        time = canonical(lineage.origin(measure.agg_time_column)) if measure.agg_time_column is not None else ""
+        return f"{metric.type}:{measure.func}({argument}) on {measure.relation} where {' and '.join(filters)} @ {time}"
+    if metric.type == "ratio":
+        return f"ratio:{of(metric.numerator)}/{of(metric.denominator)}"
+    if metric.type == "derived":
+        expression = metric.expr or ""
+        for name in sorted(metric.inputs, key=len, reverse=True):
+            expression = expression.replace(name, of(name))
+        return f"derived:{expression}"
+    if metric.type == "conversion":
+        params = metric.conversion
+        return f"conversion:{params}"
+    return f"{metric.type}:{metric.name}"

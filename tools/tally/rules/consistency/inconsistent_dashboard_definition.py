@@ -1,0 +1,86 @@
+"""CQ001: the same column name or chart label computed differently in different dashboards."""
+
+from collections import defaultdict
+from typing import Iterable
+
+from tally.analysis.semantic import claim_key
+from tally.analysis.signatures import projection_signature
+from tally.context import CollectionContext
+from tally.findings import Finding
+from tally.rules.base import Rule, Scope, DASHBOARD_KINDS
+
+# Names too generic to claim a shared meaning.
+GENERIC = {"value", "total", "count", "n", "amount", "metric", "x", "y", "sum", "avg", "number"}
+
+
+class InconsistentDashboardDefinition(Rule):
+    """The same output name or chart label is computed with different definitions in different
+    dashboards.
+
+    What it does:
+        Groups every aggregate column of every dashboard query, analysis and SQL file by its
+        name and chart labels, and compares what each computes (expression and filters, by
+        column lineage, so renamed columns still match). Where one name has several
+        definitions, each one that differs from the most common is reported, with where the
+        others are.
+
+    Why it matters:
+        When "Active customers" means one thing on the executive board and another on the
+        growth board, nobody can say which number is right, and both get quoted.
+
+    Example:
+        -- charts/exec.yml
+        select count(distinct customer_id) as active_customers from marts.fct_orders
+        -- charts/growth.yml
+        select count(distinct customer_id) as active_customers from marts.fct_sessions
+
+    Use instead:
+        -- one definition, ideally a metric in the semantic layer, used by both boards
+        select count(distinct customer_id) as active_customers from marts.fct_orders
+    """
+
+    code = "CQ001"
+    name = "inconsistent-dashboard-definition"
+    family = "consistency"
+    summary = "The same column name or chart label is computed differently in different dashboards."
+    scope = Scope.COLLECTION
+
+    def check_collection(self, ctx: CollectionContext) -> Iterable[Finding]:
+        groups: dict[str, list] = defaultdict(list)
+        for query in ctx.queries:
+            if query.unit.kind not in DASHBOARD_KINDS or not query.analysis.ok:
+                continue
+            for projection in query.analysis.projections:
+                if not projection.aggregates:
+                    continue
+                signature = projection_signature(projection, ctx.shared.lineage)
+                keys = {claim_key(projection.alias)} | {claim_key(label) for label in projection.labels}
+                for key in keys - GENERIC - {""}:
+                    groups[key].append((signature, query, projection))
+        reported = set()
+        for key, uses in sorted(groups.items()):
+            signatures = {s for s, _, _ in uses}
+            if len(signatures) < 2 or len({(q.unit.path, q.unit.name) for _, q, _ in uses}) < 2:
+                continue
+            counts = {s: sum(1 for t, _, _ in uses if t == s) for s in signatures}
+            first_seen = {s: min(i for i, (t, _, _) in enumerate(uses) if t == s) for s in signatures}
+            usual = max(signatures, key=lambda s: (counts[s], -first_seen[s]))
+            reference = next((q, p) for s, q, p in uses if s == usual)
+            ref_location = reference[0].location(reference[1].position)
+            for signature, query, projection in uses:
+                if signature == usual:
+                    continue
+                location = query.location(projection.position)
+                if (location, key) in reported:
+                    continue
+                reported.add((location, key))
+                yield self.finding(
+                    f"`{key}` is computed here differently from {ref_location} ({counts[usual]} "
+                    f"place(s)) and {len(signatures) - 1} other definition(s): one name should mean "
+                    f"one number. Define it once (a metric) and use that everywhere.",
+                    location,
+                    name=key,
+                    other_location=str(ref_location),
+                    signature=signature,
+                    usual_signature=usual,
+                )

@@ -1,0 +1,1 @@
+"""Documentation (DC): models and sources say what they are; public models document every column."""

@@ -1,0 +1,1 @@
+"""Portability (PT): model SQL that some target engine cannot run."""

@@ -1,0 +1,1 @@
+"""Testing (TS): every model has a proven primary key, every source a freshness check."""
