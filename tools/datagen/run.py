@@ -300,7 +300,9 @@ def prepare_output(out: str, force: bool) -> None:
         raise UsageError(f"{out} exists and is not a directory")
     if os.path.isdir(out) and any(os.scandir(out)):
         if not force:
-            raise UsageError(f"output directory {out} is not empty; pass --force to replace the generated data in it")
+            hint = "" if os.path.exists(os.path.join(out, MANIFEST)) else \
+                f" (it has no {MANIFEST}: perhaps an interrupted run)"
+            raise UsageError(f"output directory {out} is not empty{hint}; pass --force to replace the generated data in it")
         # Remove only what this tool writes; anything else in the directory is left alone.
         for table in TABLES.values():
             shutil.rmtree(table.path(out), ignore_errors=True)
@@ -369,6 +371,9 @@ def _defects_section(out: str, config: DefectConfig, result: Result) -> dict:
                 entry["ids_file"] = rel
             entry["distinct_ids"] = int(len(ids))
         injected.setdefault(cls, {})[table] = entry
+    # Sub-counts recorded under their own key by the injector belong to their class entry.
+    for table, entry in injected.pop("schema_drift_non_numeric", {}).items():
+        injected["schema_drift"][table]["non_numeric_quantity"] = entry["rows"]
     return {"classes": list(config.classes), "rate": config.rate, "injected": injected}
 
 
