@@ -55,8 +55,8 @@ class UndocumentedPublicModel(ManifestRule):
             if not missing or self.excepted(ctx, node):
                 continue
             yield self.finding(
-                f"the public model {node.name} lacks {' and '.join(missing)}; document them in its YAML: "
-                f"readers outside the team rely on them",
+                f"the public model {node.name} lacks {' and '.join(missing)}; describe the model and every "
+                f"column in its YAML, since readers outside the team rely on them",
                 ctx.yaml_location(node.unique_id),
                 model=node.name,
                 undocumented_columns=undocumented,

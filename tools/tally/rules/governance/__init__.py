@@ -1,0 +1,1 @@
+"""Governance (GV): public models keep their promises, and readers outside dbt read only public models."""

@@ -11,12 +11,15 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from sqlglot import exp
+
 from tally.context import ProjectContext
 from tally.findings import Location
 from tally.inputs.project import Node
 from tally.rules.base import Rule, Scope
 
 MAX_NAMED = 5
+_NAME_CHARS = re.compile(r'[\w."`\[\]$]')
 
 
 class ManifestRule(Rule):
@@ -43,6 +46,12 @@ def listed(names: Iterable[str], limit: int = MAX_NAMED) -> str:
     if len(names) > 1:
         return f"{', '.join(names[:-1])} and {names[-1]}"
     return names[0] if names else ""
+
+
+def the_sources(sources: list[Node]) -> str:
+    """'the source shop.orders', 'the sources shop.orders and shop.customers'."""
+    noun = "source" if len(sources) == 1 else "sources"
+    return f"the {noun} {listed(s.label for s in sources)}"
 
 
 def describe(ctx: ProjectContext, node: Node) -> str:
@@ -78,3 +87,21 @@ def call_location(ctx: ProjectContext, node: Node, parent: Node) -> Location:
 
 def model_parents(ctx: ProjectContext, node: Node, resource_type: str) -> list[Node]:
     return [p for p in ctx.project.parents(node.unique_id) if p.resource_type == resource_type]
+
+
+def reference_span(sql: str, table: exp.Table) -> tuple[int, int] | None:
+    """(start, end) of a table reference as written in the unit's SQL, qualifiers included."""
+    starts, ends = [], []
+    for key in ("catalog", "db", "this"):
+        part = table.args.get(key)
+        if isinstance(part, exp.Identifier) and part.meta.get("start") is not None:
+            starts.append(part.meta["start"])
+            ends.append(part.meta["end"])
+    if not starts:
+        return None
+    start, end = min(starts), max(ends) + 1
+    while start > 0 and _NAME_CHARS.match(sql[start - 1]):
+        start -= 1
+    if sql[end:].lstrip().startswith("("):
+        return None  # a table function such as read_parquet(...)
+    return start, end

@@ -78,4 +78,5 @@ class ChainedViews(ManifestRule):
         """A view another model reads: the chain goes on, and is reported where it ends."""
         if node.materialized not in NOT_BUILT:
             return False
-        return any(ctx.project.nodes[uid].resource_type == "model" for uid in ctx.project.children.get(node.unique_id, []))
+        children = ctx.project.children.get(node.unique_id, [])
+        return any(ctx.project.nodes[uid].resource_type == "model" for uid in children)

@@ -4,7 +4,7 @@ from typing import Iterable
 
 from tally.context import ProjectContext
 from tally.findings import Finding
-from tally.rules.modeling.base import ManifestRule, call_location, listed, model_parents
+from tally.rules.modeling.base import ManifestRule, call_location, listed, model_parents, the_sources
 
 
 class DirectJoinToSource(ManifestRule):
@@ -41,10 +41,11 @@ class DirectJoinToSource(ManifestRule):
             if not sources or not models or self.excepted(ctx, node):
                 continue
             source = sources[0]
+            noun = "the model" if len(models) == 1 else "the models"
             yield self.finding(
-                f"{node.name} reads the source {listed(s.label for s in sources)} directly and also the "
-                f"model(s) {listed(m.name for m in models)}; stage {source.label} in its own staging model "
-                f"and ref() that instead",
+                f"{node.name} reads {the_sources(sources)} directly and also {noun} "
+                f"{listed(m.name for m in models)}; stage {source.label} in its own staging model and "
+                f"ref() that instead",
                 call_location(ctx, node, source),
                 model=node.name,
                 sources=[s.label for s in sources],

@@ -11,11 +11,10 @@ from tally.context import ProjectContext
 from tally.findings import Finding, Location
 from tally.inputs.project import Node
 from tally.inputs.units import SqlUnit
-from tally.rules.modeling.base import ManifestRule, source_call
+from tally.rules.modeling.base import ManifestRule, reference_span, source_call
 
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
-_NAME_CHARS = re.compile(r'[\w."`\[\]$]')
 
 
 def _blank(match: re.Match) -> str:
@@ -25,28 +24,10 @@ def _blank(match: re.Match) -> str:
 def written_sql(raw: str) -> list[str]:
     """The lines of a model's raw code with Jinja and comments blanked out: what was typed as SQL.
 
-    >>> written_sql("select * from {{ ref('a') }} -- raw.b\\njoin raw.c")
-    ['select * from                              ', 'join raw.c']
+    >>> [line.rstrip() for line in written_sql("select * from {{ ref('a') }} -- raw.b\\njoin raw.c")]
+    ['select * from', 'join raw.c']
     """
     return _COMMENT.sub(_blank, _JINJA.sub(_blank, raw)).split("\n")
-
-
-def reference_span(sql: str, table: exp.Table) -> tuple[int, int] | None:
-    """(start, end) of a table reference as written in the unit's SQL, qualifiers included."""
-    starts, ends = [], []
-    for key in ("catalog", "db", "this"):
-        part = table.args.get(key)
-        if isinstance(part, exp.Identifier) and part.meta.get("start") is not None:
-            starts.append(part.meta["start"])
-            ends.append(part.meta["end"])
-    if not starts:
-        return None
-    start, end = min(starts), max(ends) + 1
-    while start > 0 and _NAME_CHARS.match(sql[start - 1]):
-        start -= 1
-    if sql[end:].lstrip().startswith("("):
-        return None  # a table function such as read_parquet(...)
-    return start, end
 
 
 class HardCodedRelation(ManifestRule):
@@ -123,6 +104,6 @@ class HardCodedRelation(ManifestRule):
         if known is None:
             return (f"{model.name} reads `{text}` by name, a table dbt does not know; declare it as a "
                     f"source and read it with {{{{ source('<source>', '<table>') }}}}")
-        what = f"the source {known.label}" if known.resource_type == "source" else f"the {known.resource_type} {known.name}"
+        what = f"the {known.resource_type} {known.label}"
         return (f"{model.name} reads `{text}` ({what}) by name, so dbt does not see the dependency; "
                 f"write {source_call(known)} instead")

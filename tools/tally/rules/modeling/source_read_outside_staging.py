@@ -4,7 +4,7 @@ from typing import Iterable
 
 from tally.context import ProjectContext
 from tally.findings import Finding
-from tally.rules.modeling.base import ManifestRule, call_location, listed, model_parents
+from tally.rules.modeling.base import ManifestRule, call_location, model_parents, the_sources
 
 STAGING = "staging"
 
@@ -42,7 +42,7 @@ class SourceReadOutsideStaging(ManifestRule):
                 continue
             what = f"the {layer} model" if layer else "the model"
             yield self.finding(
-                f"{what} {node.name} reads the source {listed(s.label for s in sources)}; only staging "
+                f"{what} {node.name} reads {the_sources(sources)}; only staging "
                 f"models may call source(): ref() the staging model of {sources[0].label} instead",
                 call_location(ctx, node, sources[0]),
                 model=node.name,

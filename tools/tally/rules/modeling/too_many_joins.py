@@ -5,7 +5,7 @@ from typing import Iterable
 from sqlglot import exp
 
 from tally.context import ProjectContext
-from tally.findings import Finding
+from tally.findings import Finding, Location
 from tally.rules.modeling.base import ManifestRule
 
 
@@ -14,8 +14,8 @@ class TooManyJoins(ManifestRule):
 
     What it does:
         Counts the joins in a model's parsed SQL, in every CTE and subquery, and reports models
-        with more than `max_joins` (`[tool.tally.thresholds]`). The finding points at the first
-        join past the limit.
+        with more than `max_joins` (`[tool.tally.thresholds]`). The finding points at the line of
+        the first join past the limit.
 
     Why it matters:
         A model that joins many tables does many things at once: it is hard to review, slow to
@@ -46,10 +46,15 @@ class TooManyJoins(ManifestRule):
             joins = sorted((analysis.position(j) for j in analysis.tree.find_all(exp.Join)))
             if len(joins) <= limit or self.excepted(ctx, node):
                 continue
+            location = unit.location(*joins[limit])
+            lines = node.raw_code.splitlines()
+            if 1 <= location.line <= len(lines):  # the start of the line's text: its `join`
+                text = lines[location.line - 1]
+                location = Location(location.path, location.line, len(text) - len(text.lstrip()) + 1)
             yield self.finding(
                 f"{node.name} has {len(joins)} joins, more than {limit}; move groups of joins that build one "
                 f"concept into intermediate models and join those",
-                unit.location(*joins[limit]),
+                location,
                 model=node.name,
                 joins=len(joins),
                 limit=limit,
