@@ -55,7 +55,7 @@ DEFAULT_THRESHOLDS = {
 KNOWN_KEYS = {
     "select", "ignore", "severity", "dialect", "target_dialects", "dashboards", "sql_paths",
     "allowed_relations", "layers", "thresholds", "exceptions", "check_models", "pii_meta_keys",
-    "masking_functions",
+    "masking_functions", "portable_functions",
 }
 
 
@@ -85,6 +85,8 @@ class Config:
     masking_functions: list[str] = field(
         default_factory=lambda: ["md5", "sha1", "sha2", "sha256", "sha512", "hash", "mask", "redact"]
     )
+    # Functions sqlglot does not know but that exist on every target engine (UDFs).
+    portable_functions: list[str] = field(default_factory=list)
     source_file: Path | None = None
 
     def __post_init__(self) -> None:
@@ -176,7 +178,7 @@ def from_dict(raw: dict, project_dir: Path, source_file: Path | None = None) -> 
         raise ConfigError(f"[tool.tally] unknown key(s): {', '.join(sorted(unknown))}")
     config = Config(project_dir=project_dir, source_file=source_file)
     for key in ("select", "ignore", "target_dialects", "dashboards", "sql_paths", "allowed_relations",
-                "pii_meta_keys", "masking_functions"):
+                "pii_meta_keys", "masking_functions", "portable_functions"):
         if key in raw:
             value = raw[key]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

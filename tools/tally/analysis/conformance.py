@@ -149,9 +149,14 @@ class Comparer:
                 f"computes `{_short(projection.expanded)}`, not a single aggregate of {metric.measure.name}",
                 projection.position,
             )]
-        return self._compare_simple(main, metric)
+        return self._compare_simple(_judged_aggregate(main, projection), metric, outer=main)
 
-    def _compare_simple(self, use: AggregateUse, metric: MetricDef) -> list[Difference]:
+    def _compare_simple(self, use: AggregateUse, metric: MetricDef,
+                        outer: AggregateUse | None = None) -> list[Difference]:
+        """Compare one aggregate with a simple metric. `outer` is the aggregate the query
+        outputs when it re-aggregates `use` (a sum of monthly sums): grouping and summing
+        across periods are judged on it."""
+        outer = outer or use
         measure = metric.measure
         if measure is None:  # a ratio or derived metric used where a simple one was expected
             return [Difference("expression", f"{metric.name} is a {metric.type} metric, not one aggregate", use.position)]
@@ -178,8 +183,8 @@ class Comparer:
                 use.position,
             ))
         differences += self._compare_filters(use, metric)
-        differences += self._compare_time(use, metric)
-        differences += self._compare_semi_additive(use, metric)
+        differences += self._compare_time(outer if outer.time_groupings else use, metric)
+        differences += self._compare_semi_additive(use, metric, outer)
         return differences
 
     def _same_argument(self, use: AggregateUse, measure) -> bool:
@@ -258,26 +263,32 @@ class Comparer:
         name = column.name.lower()
         return name.endswith(TIME_NAME_HINTS) or name.startswith(("date", "month", "week", "day"))
 
-    def _compare_semi_additive(self, use: AggregateUse, metric: MetricDef) -> list[Difference]:
+    def _compare_semi_additive(self, use: AggregateUse, metric: MetricDef, outer: AggregateUse) -> list[Difference]:
         measure = metric.measure
         if measure is None or measure.non_additive_column is None:
             return []
         dimension = _strip_time(self.lineage.origin(measure.non_additive_column))
-        for grain, column in use.time_groupings:
+        summed_again = outer is not use and outer.func == SUM
+        for grain, column in outer.time_groupings:
             if grain in ("raw", "day", "month") and _strip_time(self.lineage.origin(column)) == dimension:
-                if not use.reaggregates:
-                    return []
+                return []
+        if summed_again:
+            return [self._semi_additive_difference(measure, outer)]
         for predicate in use.filters:
             if isinstance(predicate, exp.EQ) and any(
                 _strip_time(self.lineage.origin(c)) == dimension for c in predicate.find_all(exp.Column)
             ):
                 return []
-        return [Difference(
+        return [self._semi_additive_difference(measure, outer)]
+
+    @staticmethod
+    def _semi_additive_difference(measure, outer: AggregateUse) -> Difference:
+        return Difference(
             "semi_additive",
             f"adds up {measure.name} across `{measure.non_additive_column.name}`; it is a snapshot: take one "
             f"{measure.non_additive_column.name} per period (window choice: {measure.non_additive_window or 'max'})",
-            use.position,
-        )]
+            outer.position,
+        )
 
     # --- ratios and derived metrics ---------------------------------------------------------------
 
@@ -378,8 +389,11 @@ class Comparer:
     # --- implicit matches ----------------------------------------------------------------------
 
     def _compare_implicit(self, projection: Projection) -> MetricComparison | None:
-        main = _main_aggregate(projection)
-        if main is None or main.argument is None and main.func != COUNT:
+        outer = _main_aggregate(projection)
+        if outer is None:
+            return None
+        main = _judged_aggregate(outer, projection)
+        if main.argument is None and main.func != COUNT:
             return None
         best: MetricComparison | None = None
         for measure in self.semantic.measures.values():
@@ -390,8 +404,8 @@ class Comparer:
             if not self._same_argument(main, measure):
                 continue
             for metric in self.semantic.metrics_using_measure(measure):
-                comparison = MetricComparison(projection, metric, None, self._compare_simple(main, metric),
-                                              _grain(projection))
+                comparison = MetricComparison(projection, metric, None,
+                                              self._compare_simple(main, metric, outer=outer), _grain(projection))
                 if comparison.conforms:
                     return None
                 if best is None or len(comparison.differences) < len(best.differences):
@@ -435,19 +449,26 @@ def _main_aggregate(projection: Projection) -> AggregateUse | None:
     if isinstance(expression, exp.Window):
         expression = _unwrap(expression.this)
     if isinstance(expression, exp.AggFunc):
-        agg_id = expression.meta.get("agg_id")
-        use = next((u for u in projection.aggregates if u.node.meta.get("agg_id") == agg_id), None)
-        while use is not None and use.reaggregates and use.written_argument is not None:
-            inner = _unwrap(use.written_argument)
-            inner_use = next((u for u in projection.aggregates
-                              if isinstance(inner, exp.AggFunc) and u.node.meta.get("agg_id") == inner.meta.get("agg_id")), None)
-            if inner_use is None or use.func not in (SUM, "max", "min"):
-                break
-            # sum over an inner sum: judge the inner aggregate, keep the outer's reaggregation flag
-            inner_use.reaggregates = True
-            return inner_use if use.func == SUM and inner_use.func == SUM else use
-        return use
+        return _use_of(expression, projection)
     return None
+
+
+def _judged_aggregate(use: AggregateUse, projection: Projection) -> AggregateUse:
+    """For a sum of sums (or max of max) over an inner scope, the inner aggregate: it is the one
+    that reads the measure. Other re-aggregations are judged as they stand."""
+    current = use
+    while current.reaggregates and current.written_argument is not None and current.func in (SUM, "max", "min"):
+        inner = _unwrap(current.written_argument)
+        inner_use = _use_of(inner, projection) if isinstance(inner, exp.AggFunc) else None
+        if inner_use is None or inner_use.func != current.func and current.func != SUM:
+            break
+        current = inner_use
+    return current
+
+
+def _use_of(node: exp.Expression, projection: Projection) -> AggregateUse | None:
+    agg_id = node.meta.get("agg_id")
+    return next((u for u in projection.aggregates if u.node.meta.get("agg_id") == agg_id), None)
 
 
 def _single_aggregate(expression: exp.Expression, uses: dict) -> AggregateUse | None:

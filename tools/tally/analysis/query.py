@@ -52,16 +52,62 @@ class QueryAnalysis:
 
 
 def position_in(sql: str, node: exp.Expression | None) -> tuple[int, int]:
+    """1-based (line, column) where a node's text starts in `sql`.
+
+    sqlglot records token offsets on some nodes (identifiers, most functions); a node without
+    its own offset starts at its earliest positioned part. A function call whose name carries
+    no offset is found by looking back from its first argument for `name(`.
+    """
     if node is None:
         return 1, 1
-    for candidate in node.walk():
-        meta = candidate.meta if hasattr(candidate, "_meta") and candidate._meta else {}
-        if "start" in meta:
-            start = meta["start"]
-            line = sql.count("\n", 0, start) + 1
-            col = start - (sql.rfind("\n", 0, start) + 1) + 1
-            return line, col
-    return 1, 1
+    while isinstance(node, (exp.Alias, exp.Binary)) and _offset(node) is None:
+        node = node.this if isinstance(node, exp.Alias) else node.left  # where its text begins
+    start = _offset(node)
+    if start is None:
+        starts = [o for o in (_offset(n) for n in node.walk()) if o is not None]
+        if not starts:
+            return _keyword_position(sql, node)
+        start = min(starts)
+        if isinstance(node, (exp.Array, exp.Comprehension, exp.Paren, exp.Tuple, exp.Subquery)):
+            before = sql[:start].rstrip()
+            if before.endswith(("[", "(")):
+                start = len(before) - 1
+        elif isinstance(node, exp.Func):
+            start = _function_start(sql, node, start)
+    line = sql.count("\n", 0, start) + 1
+    col = start - (sql.rfind("\n", 0, start) + 1) + 1
+    return line, col
+
+
+def _keyword_position(sql: str, node: exp.Expression) -> tuple[int, int]:
+    """Clauses sqlglot keeps no offsets for (GROUP BY ALL, ORDER BY ALL): find their keyword."""
+    import re
+
+    keyword = {exp.Group: r"group\s+by", exp.Order: r"order\s+by"}.get(type(node))
+    match = re.search(keyword, sql, re.IGNORECASE) if keyword else None
+    if match is None:
+        return 1, 1
+    start = match.start()
+    return sql.count("\n", 0, start) + 1, start - (sql.rfind("\n", 0, start) + 1) + 1
+
+
+def _offset(node: exp.Expression) -> int | None:
+    meta = node._meta if getattr(node, "_meta", None) else None
+    return meta.get("start") if meta else None
+
+
+def _function_start(sql: str, node: exp.Func, argument_start: int) -> int:
+    """Step back from a function's first argument over `name(` (and DISTINCT)."""
+    before = sql[:argument_start].rstrip()
+    if before.lower().endswith("distinct"):
+        before = before[: -len("distinct")].rstrip()
+    if not before.endswith("("):
+        return argument_start
+    before = before[:-1].rstrip()
+    end = len(before)
+    while end > 0 and (before[end - 1].isalnum() or before[end - 1] == "_"):
+        end -= 1
+    return end if end < len(before) else argument_start
 
 
 # --- steps ------------------------------------------------------------------------------------
@@ -144,6 +190,8 @@ def _describe_parse_error(exc: Exception) -> tuple[str, tuple[int, int]]:
         description = first.get("description") or str(exc)
         line, col = first.get("line") or 1, first.get("col") or 1
         highlight = first.get("highlight")
+        if highlight and col >= len(highlight):
+            col = col - len(highlight) + 1  # sqlglot points at the end of the token
         near = f" near {highlight!r}" if highlight else ""
         return f"{description}{near}", (line, col)
     return str(exc).splitlines()[0][:300], (1, 1)

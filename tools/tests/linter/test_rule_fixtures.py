@@ -4,6 +4,8 @@ Each `fixtures/rules/<CODE>.yml` holds failing and passing cases for one rule, w
 findings expected (code, line, column). A case is one of:
 
     sql: |            a query checked against Tally's own project (as a plain .sql file)
+    files: {a.sql: ..} several .sql files checked together (for cross-query rules)
+    model: |          SQL checked as if it were one of the project's models
     board: |          a dbt-charts board checked against Tally's own project
     project: {...}    a synthetic dbt project (see synthetic.py), for manifest-only rules
 
@@ -20,7 +22,7 @@ import yaml
 from tally.engine import build_shared, check
 from tally.inputs.artifacts import Artifacts
 from tally.inputs.boards import read_board
-from tally.inputs.units import SQL_FILE, SqlUnit
+from tally.inputs.units import MODEL, SQL_FILE, SqlUnit
 from tally.rules.registry import BY_CODE
 from tally import config as tally_config
 
@@ -73,11 +75,17 @@ def test_rule_case(code, case, request, tmp_path):
         result = check(shared, dashboards, models, [rule])
     else:
         shared = request.getfixturevalue("warehouse_shared")
+        models = []
         if "board" in case:
             board = tmp_path / "board.yml"
             board.write_text(case["board"])
             units = read_board(board, "board.yml")
+        elif "files" in case:
+            units = [SqlUnit(SQL_FILE, name, name.rsplit(".", 1)[0], sql) for name, sql in case["files"].items()]
+        elif "model" in case:
+            units = []
+            models = [SqlUnit(MODEL, "models/case.sql", "case", case["model"], portable_sql=case["model"])]
         else:
             units = [SqlUnit(SQL_FILE, "case.sql", "case", case["sql"])]
-        result = check(shared, units, [], [rule], run_project_rules=False)
+        result = check(shared, units, models, [rule], run_project_rules=False)
     assert _found(result, code) == _expected(case), "\n".join(f"{f.location} {f.code} {f.message}" for f in result.findings)
