@@ -37,6 +37,10 @@ of the analysis). Every default makes a node clean, so a case writes only what i
         - {name: weekly_kpis, depends_on: [fct_orders, shop.orders], path: models/exposures.yml}
       semantic_models:
         - {model: fct_orders, primary_entity: order_id}
+        # optional: measures [{name, agg, expr}], dimensions [{name, type, expr}], agg_time_dimension
+      metrics:                       # shorthand, turned into dbt's semantic-manifest shape
+        - {name: revenue, type: simple, measure: revenue_usd, filter: "{{ Dimension('order__is_test') }} = false"}
+        - {name: aov, type: ratio, numerator: revenue, denominator: orders}
 
 Generated SQL puts one parent per line, sources first, so findings at a `source()` or `ref()`
 call have predictable positions: line 1 `select *`, line 2 `from <first parent>`, line 3 on
@@ -85,7 +89,7 @@ def manifest_from_spec(spec: dict) -> tuple[dict, dict]:
     }
     semantic = {
         "semantic_models": [_semantic_model(sm, builder) for sm in spec.get("semantic_models") or []],
-        "metrics": [],
+        "metrics": [_metric(m) for m in spec.get("metrics") or []],
     }
     return manifest, semantic
 
@@ -257,6 +261,24 @@ def _semantic_model(spec: dict, builder: _Builder) -> dict:
         "node_relation": {"alias": model["alias"], "schema_name": model["schema"], "database": DATABASE,
                           "relation_name": model["relation_name"]},
         "entities": [{"name": entity, "type": "primary", "expr": entity}],
-        "dimensions": [],
-        "measures": [],
+        "defaults": {"agg_time_dimension": spec.get("agg_time_dimension")},
+        "dimensions": list(spec.get("dimensions") or []),
+        "measures": list(spec.get("measures") or []),
     }
+
+
+def _metric(spec: dict) -> dict:
+    """A metric in the semantic manifest's shape, from the short spec above."""
+    def where(text):
+        return {"where_filters": [{"where_sql_template": text}]} if text else None
+
+    params = {"measure": None, "numerator": None, "denominator": None, "expr": spec.get("expr"), "metrics": []}
+    if spec.get("measure"):
+        params["measure"] = {"name": spec["measure"], "filter": None}
+    for key in ("numerator", "denominator"):
+        if spec.get(key):
+            params[key] = {"name": spec[key], "filter": None}
+    for name in spec.get("metrics") or []:
+        params["metrics"].append({"name": name, "filter": None, "alias": None})
+    return {"name": spec["name"], "label": spec.get("label", spec["name"]), "description": spec.get("description", ""),
+            "type": spec.get("type", "simple"), "type_params": params, "filter": where(spec.get("filter"))}
