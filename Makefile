@@ -25,7 +25,7 @@ help:  ## List the targets
 build: env data warehouse  ## Fresh machine to published warehouse: env, data, dbt build, lint, boards
 	@$(BIN)/python -m warehouse summary
 
-test: env env-engines data  ## Every test: Python, dbt, metrics, boards, parity
+test: env env-engines  ## Every test: Python, dbt, metrics, boards, parity
 	$(BIN)/python -m pytest -q
 
 # --- environment --------------------------------------------------------------------------
