@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from warehouse import build, report
+from warehouse import boards, build, paths, report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,6 +17,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("summary", help="where everything is, after make build")
     commands.add_parser("status", help="the published build, its age and its tests")
     commands.add_parser("rollback", help="publish the previous build again")
+    render_cmd = commands.add_parser("render-boards", help="render every board in charts/ to PNG")
+    render_cmd.add_argument("--database", type=Path, default=paths.PUBLISHED, help="warehouse to read (read-only)")
+    render_cmd.add_argument("--out", type=Path, default=paths.BOARDS_DIR, help="folder for <board>.png")
+    serve_cmd = commands.add_parser("serve", help="serve the boards with dct serve")
+    serve_cmd.add_argument("--database", type=Path, default=paths.PUBLISHED, help="warehouse to read (read-only)")
+    serve_cmd.add_argument("--port", type=int, default=boards.DEFAULT_PORT)
     args = parser.parse_args(argv)
 
     if args.command == "build":
@@ -26,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         return report.status()
     if args.command == "rollback":
         return report.rollback()
+    if args.command == "render-boards":
+        return boards.run(boards.render_boards, args.database, args.out)
+    if args.command == "serve":
+        return boards.run(boards.serve, args.database, args.port)
     parser.error(f"unknown command {args.command}")
     return 2
 
