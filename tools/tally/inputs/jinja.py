@@ -53,6 +53,11 @@ def _environment() -> SandboxedEnvironment:
 
 _ENV = _environment()
 
+# Rendering runs the template's own code, which fails in plain Python ways as well as with
+# Jinja's TemplateError: `{{ 1 / 0 }}`, `{{ 'a' + 1 }}`, a range the sandbox refuses,
+# `{% include %}` without a loader, a macro that calls itself. Each leaves the SQL unrendered.
+_RENDER_ERRORS = Exception
+
 
 class _QueryNamespace:
     def __init__(self, texts: dict[str, str], depth: int) -> None:
@@ -75,7 +80,7 @@ def render_board_sql(sql: str, board_queries: dict[str, str] | None = None, _dep
     }
     try:
         return _ENV.from_string(sql).render(**context)
-    except jinja2.TemplateError:
+    except _RENDER_ERRORS:
         return sql  # leave it: the parser reports the broken template as a parse error
 
 
@@ -123,5 +128,5 @@ def render_dbt_sql(
     }
     try:
         return _ENV.from_string(sql).render(**context)
-    except jinja2.TemplateError:
+    except _RENDER_ERRORS:
         return sql
