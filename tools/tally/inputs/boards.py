@@ -122,8 +122,12 @@ def _charts(board: dict[str, yaml.Node]):
     for name, chart in _mapping(board.get("charts")).items():
         yield name, _mapping(chart)
     stack = [board.get(key) for key in ("rows", "cols", "grid", "tabs")]
+    seen: set[int] = set()  # YAML aliases can make the layout a cycle (`rows: &r [*r]`)
     while stack:
         node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
         if isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
         elif isinstance(node, yaml.MappingNode):
