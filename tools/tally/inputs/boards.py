@@ -71,9 +71,15 @@ def read_board(path: Path, display_path: str) -> list[SqlUnit]:
     title = _scalar(board.get("title"))
 
     queries: dict[str, yaml.ScalarNode] = {}
+    not_sql: list[SqlUnit] = []
     for name, value in _mapping(board.get("queries")).items():
         sql_node = value if isinstance(value, yaml.ScalarNode) else _mapping(value).get("sql")
-        if isinstance(sql_node, yaml.ScalarNode) and sql_node.value.strip():
+        kind = _not_text(sql_node)
+        if kind:  # `sql: 42`, `sql: ~`, `sql: [a, b]`: not SQL, and not to be read as SQL
+            unit = SqlUnit(BOARD, display_path, name, "", input_error=f"query {name}: `sql` is {kind}, not SQL text")
+            unit.line_offset, unit.first_col_offset = sql_node.start_mark.line, sql_node.start_mark.column
+            not_sql.append(unit)
+        elif isinstance(sql_node, yaml.ScalarNode) and sql_node.value.strip():
             queries[name] = sql_node
 
     labels: dict[str, dict[str, list[str]]] = {}
@@ -114,7 +120,24 @@ def read_board(path: Path, display_path: str) -> list[SqlUnit]:
                 board_title=title,
             )
         )
-    return units
+    return not_sql + units
+
+
+_NOT_TEXT_TAGS = {
+    "tag:yaml.org,2002:null": "null", "tag:yaml.org,2002:bool": "a boolean", "tag:yaml.org,2002:int": "a number",
+    "tag:yaml.org,2002:float": "a number", "tag:yaml.org,2002:timestamp": "a date",
+}
+
+
+def _not_text(node: yaml.Node | None) -> str | None:
+    """What a YAML value that should hold SQL is instead (None when it is text, or absent)."""
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.ScalarNode) and node.style is None:  # quoted and block scalars are text
+        return _NOT_TEXT_TAGS.get(node.tag)
+    return None
 
 
 def _charts(board: dict[str, yaml.Node]):
