@@ -74,7 +74,7 @@ def text_unit(project: Project, data: bytes, shown: str, name: str, kind: str) -
     if b"\x00" in data:
         return SqlUnit(kind, shown, name, "", input_error="binary content (NUL bytes), not SQL text")
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # an editor's byte-order mark is not SQL
     except UnicodeDecodeError as exc:
         return SqlUnit(kind, shown, name, "", input_error=f"not UTF-8 text (byte {exc.start})")
     sql = _render(project, text) if ("{{" in text or "{%" in text) else text
