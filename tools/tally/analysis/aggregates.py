@@ -71,15 +71,17 @@ def extract_aggregates(analysis: QueryAnalysis, schema) -> None:
         select = scope.expression
         if not isinstance(select, exp.Select):
             continue
+        nodes = [node for item in select.selects for node in _aggregates_in(item)]
+        if not nodes:
+            continue  # filters and grouping matter only to a scope's aggregates (and cost O(depth))
         filters = _scope_filters(analysis, scope, set())
         group_by = [analysis.expander.expand(g, scope) for g in (select.args.get("group") or exp.Group()).expressions]
         time_groupings = [t for t in (_time_grouping(g) for g in group_by) if t]
-        for item in select.selects:
-            for node in _aggregates_in(item):
-                use = _aggregate_use(analysis, scope, node, filters, group_by, time_groupings)
-                node.meta["agg_id"] = len(analysis.aggregates)
-                analysis.aggregates.append(use)
-                by_id[node.meta["agg_id"]] = use
+        for node in nodes:
+            use = _aggregate_use(analysis, scope, node, filters, group_by, time_groupings)
+            node.meta["agg_id"] = len(analysis.aggregates)
+            analysis.aggregates.append(use)
+            by_id[node.meta["agg_id"]] = use
     _mark_reaggregation(analysis, by_id)
 
     root = analysis.root_scope
