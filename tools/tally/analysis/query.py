@@ -203,5 +203,10 @@ Step = Callable[[QueryAnalysis, ProjectSchema], None]
 def analyse(unit: SqlUnit, schema: ProjectSchema, dialect: str, steps: tuple[Step, ...]) -> QueryAnalysis:
     analysis = QueryAnalysis(unit=unit, dialect=dialect)
     for step in steps:
-        step(analysis, schema)
+        try:
+            step(analysis, schema)
+        except RecursionError:
+            # Nested deeper than a step can walk (hundreds of subqueries): reported like a query
+            # too deep to parse, with nothing half-analysed left for the rules.
+            return QueryAnalysis(unit=unit, dialect=dialect, parse_error="the statement nests too deeply to analyse")
     return analysis
