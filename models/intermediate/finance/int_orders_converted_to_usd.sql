@@ -1,5 +1,7 @@
 {#- Order headers with their line totals, in the order's currency and in USD at the order date's
-    rate. Gross revenue is merchandise after line discounts; shipping is kept apart. -#}
+    rate. Gross revenue is what the customer was charged: merchandise after line discounts plus
+    shipping. It converts once, from the order total, so a full refund (of the whole payment, at
+    the same rate) nets the order to exactly zero. -#}
 with
 
 orders as (
@@ -29,7 +31,7 @@ order_totals as (
         sum(order_items.quantity) as unit_count,
         sum(order_items.line_amount_local) as gross_amount_local,
         sum(order_items.discount_usd) as discount_usd,
-        sum(order_items.line_revenue_usd) as gross_revenue_usd,
+        sum(order_items.line_revenue_usd) as merchandise_revenue_usd,
         max(order_items.loaded_at) as items_loaded_at
     from order_items
     group by order_items.order_id
@@ -54,8 +56,12 @@ converted as (
         coalesce(order_totals.unit_count, 0) as unit_count,
         coalesce(order_totals.gross_amount_local, 0) as gross_amount_local,
         coalesce(order_totals.discount_usd, 0) as discount_usd,
-        coalesce(order_totals.gross_revenue_usd, 0) as gross_revenue_usd,
+        coalesce(order_totals.merchandise_revenue_usd, 0) as merchandise_revenue_usd,
         {{ tally.convert_currency('orders.shipping_fee_local', 'fx_rates.usd_per_unit') }} as shipping_fee_usd,
+        {{ tally.convert_currency(
+            'coalesce(order_totals.gross_amount_local, 0) + coalesce(orders.shipping_fee_local, 0)',
+            'fx_rates.usd_per_unit'
+        ) }} as gross_revenue_usd,
         orders.cdc_lsn,
         orders.loaded_at as order_loaded_at,
         order_totals.items_loaded_at

@@ -29,6 +29,7 @@ converted as (
         payments.order_id,
         orders.customer_id,
         orders.is_test_account,
+        orders.is_cancelled as is_order_cancelled,
         orders.order_date,
         refunds.refund_reason,
         refunds.currency_code,

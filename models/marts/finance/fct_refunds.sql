@@ -14,6 +14,7 @@ final as (
         cast(order_id as bigint) as order_id,
         cast(customer_id as bigint) as customer_id,
         cast(is_test_account as boolean) as is_test_account,
+        cast(is_order_cancelled as boolean) as is_order_cancelled,
         cast(refund_reason as {{ dbt.type_string() }}) as refund_reason,
         cast(currency_code as {{ dbt.type_string() }}) as currency_code,
         cast(amount_local as decimal(18, 2)) as amount_local,
