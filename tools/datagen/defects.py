@@ -42,7 +42,7 @@ BAD_CURRENCIES = ["XXX", "EURO", "US$", "BTC"]
 FUTURE_YEARS = (2.0, 6.0)  # after the end of the data window (the segment's end)
 LATE_DAYS = (45.0, 400.0)  # _loaded_at this long after the event for late_arriving rows
 WORD_QUANTITIES = ["one", "two", "three", "a few", "2 pcs"]
-# Columns each table's in-place change is keyed on (orders: every CDC row of the order).
+# Tables whose in-place defects apply per entity: every CDC row of a chosen order.
 ORDER_LEVEL = {"shop.orders"}
 
 DRIFT_SCHEMA = pa.schema([
