@@ -61,6 +61,36 @@ def _read_json(path: Path, what: str) -> dict:
         raise ArtifactError(f"{what} at {path} cannot be read: {exc}") from None
 
 
+# The sections tally reads from each artifact, and the JSON type of each entry in them, as dbt
+# writes them. A file that differs is corrupt, and saying so beats failing deep inside tally.
+MANIFEST_SECTIONS = {"nodes": dict, "sources": dict, "exposures": dict, "metrics": dict}
+SEMANTIC_SECTIONS = {"semantic_models": list, "metrics": list}
+CATALOG_SECTIONS = {"nodes": dict, "sources": dict}
+
+
+def _check_shape(data: object, path: Path, what: str, sections: dict[str, type]) -> None:
+    def kind(value: object) -> str:
+        return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+            type(value), "a number")
+
+    if not isinstance(data, dict):
+        raise ArtifactError(f"{what} at {path} is corrupt: it holds {kind(data)}, not an object; rebuild it with dbt")
+    if not isinstance(data.get("metadata", {}), dict):
+        raise ArtifactError(f"{what} at {path} is corrupt: 'metadata' is {kind(data['metadata'])}; rebuild it with dbt")
+    for key, container in sections.items():
+        if key not in data:
+            continue
+        section = data[key]
+        if not isinstance(section, container):
+            raise ArtifactError(f"{what} at {path} is corrupt: '{key}' is {kind(section)}, not {kind(container())}; "
+                                f"rebuild it with dbt")
+        entries = section.values() if isinstance(section, dict) else section  # lists are found by name
+        if not all(isinstance(entry, dict) and isinstance(entry.get("name", "" if container is dict else None), str)
+                   for entry in entries):
+            raise ArtifactError(f"{what} at {path} is corrupt: '{key}' holds an entry that is not a named object; "
+                                f"rebuild it with dbt")
+
+
 def run_dbt_parse(project_dir: Path, target_path: Path) -> None:
     dbt = shutil.which("dbt") or str(Path(sys.executable).parent / "dbt")
     if not Path(dbt).exists() and shutil.which("dbt") is None:
@@ -111,15 +141,18 @@ def load_artifacts(
             f"no dbt manifest at {manifest_path}: run `dbt parse` in the project, or pass --manifest"
         )
     manifest = _read_json(manifest_path, "dbt manifest")
-    if "nodes" not in manifest:
+    if not isinstance(manifest, dict) or "nodes" not in manifest:
         raise ArtifactError(f"{manifest_path} is not a dbt manifest (it has no 'nodes')")
+    _check_shape(manifest, manifest_path, "dbt manifest", MANIFEST_SECTIONS)
     semantic_path = target / "semantic_manifest.json"
     semantic = _read_json(semantic_path, "semantic manifest") if semantic_path.exists() else {}
+    _check_shape(semantic, semantic_path, "semantic manifest", SEMANTIC_SECTIONS)
     catalog_path = target / "catalog.json"
     catalog = None
     if catalog_path.exists():
         try:
             catalog = _read_json(catalog_path, "catalog")
+            _check_shape(catalog, catalog_path, "catalog", CATALOG_SECTIONS)
         except ArtifactError:
             catalog = None  # column types are a bonus; the manifest alone is enough
     return Artifacts(project_dir, manifest, semantic, catalog, manifest_path)
