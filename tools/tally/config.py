@@ -145,8 +145,19 @@ def _layers(raw: dict) -> dict[str, Layer]:
         unknown = set(spec) - {"prefixes", "folders"}
         if unknown:
             raise ConfigError(f"[tool.tally.layers.{name}] unknown key(s): {', '.join(sorted(unknown))}")
+        for key in ("prefixes", "folders"):
+            if not isinstance(spec.get(key, []), list) or not all(isinstance(v, str) for v in spec.get(key, [])):
+                raise ConfigError(f"[tool.tally.layers.{name}] {key} must be a list of strings")
         layers[name] = Layer(name, tuple(spec.get("prefixes", [])), tuple(spec.get("folders", [])))
     return layers
+
+
+def _table(raw: dict, key: str) -> dict:
+    """raw[key], which must be a TOML table when given: `severity = "error"` is a mistake."""
+    value = raw.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[tool.tally.{key}] must be a table, not {type(value).__name__} {value!r}")
+    return value
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -168,7 +179,10 @@ def load(project_dir: Path, config_file: Path | None = None) -> Config:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    raw = data.get("tool", {}).get("tally", {})
+    tool = data.get("tool", {})
+    raw = tool.get("tally", {}) if isinstance(tool, dict) else None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: [tool.tally] must be a table")
     return from_dict(raw, project_dir, source_file=path)
 
 
@@ -188,21 +202,21 @@ def from_dict(raw: dict, project_dir: Path, source_file: Path | None = None) -> 
         config.dialect = str(raw["dialect"])
     if "check_models" in raw:
         config.check_models = bool(raw["check_models"])
-    for code, value in raw.get("severity", {}).items():
+    for code, value in _table(raw, "severity").items():
         try:
             config.severity[code] = Severity.parse(str(value))
         except ValueError as exc:
             raise ConfigError(f"[tool.tally.severity] {code}: {exc}") from None
     if "layers" in raw:
-        config.layers = _layers({**DEFAULT_LAYERS, **raw["layers"]})
-    for key, value in raw.get("thresholds", {}).items():
+        config.layers = _layers({**DEFAULT_LAYERS, **_table(raw, "layers")})
+    for key, value in _table(raw, "thresholds").items():
         if key not in DEFAULT_THRESHOLDS:
             raise ConfigError(f"[tool.tally.thresholds] unknown threshold {key!r}")
         if not isinstance(value, int) or value < 0:
             raise ConfigError(f"[tool.tally.thresholds] {key} must be a non-negative integer")
         config.thresholds[key] = value
-    for code, entries in raw.get("exceptions", {}).items():
-        if not isinstance(entries, list):
+    for code, entries in _table(raw, "exceptions").items():
+        if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
             raise ConfigError(f"[tool.tally.exceptions] {code} must be a list of {{node, reason}} tables")
         for entry in entries:
             node, reason = entry.get("node"), str(entry.get("reason", "")).strip()
