@@ -56,7 +56,8 @@ lock:  ## Re-pin requirements/lock.txt from pyproject.toml (needs the package in
 data: env $(TALLY_RAW_DIR)/_manifest.json  ## Generate the raw Parquet data (SCALE=0.1 SEED=42)
 
 $(TALLY_RAW_DIR)/_manifest.json:
-	$(BIN)/tally-datagen generate --scale $(SCALE) --seed $(SEED) --out $(TALLY_RAW_DIR)
+	@# no manifest means no complete data set (an interrupted run writes it last): start over
+	$(BIN)/tally-datagen generate --scale $(SCALE) --seed $(SEED) --out $(TALLY_RAW_DIR) --force
 
 warehouse: env data  ## Build, test and lint into a private copy; publish only if all passed
 	$(BIN)/python -m warehouse build
