@@ -1,3 +1,8 @@
+{#- Incremental runs rebuild every order of each customer with an order, line, payment or
+    refund loaded since the high-water mark, because one order's change (a cancellation, a
+    deletion, a late order) renumbers the customer's other orders. Orders that left the valid
+    set are deleted by the model's post-hook (dbt_project.yml). -#}
+-- depends_on: {{ ref('int_orders_validated') }}
 with
 
 orders as (
@@ -23,6 +28,24 @@ order_sequence as (
     select * from {{ ref('int_orders_sequenced_per_customer') }}
 
 ),
+{%- if is_incremental() %}
+
+order_versions as (
+
+    -- The latest version of every order, valid or quarantined.
+    select * from {{ ref('int_orders_validated') }}
+
+),
+
+high_water_mark as (
+
+    select
+        {{ dbt.dateadd('day', -var('tally_incremental_lookback_days'), 'max(source_loaded_at)') }}
+        as reprocess_after
+    from {{ this }}
+
+),
+{%- endif %}
 
 orders_with_money_movements as (
 
@@ -52,6 +75,24 @@ orders_with_money_movements as (
         on orders.order_id = order_sequence.order_id
 
 ),
+{%- if is_incremental() %}
+
+touched_customers as (
+
+    select orders_with_money_movements.customer_id
+    from orders_with_money_movements
+    cross join high_water_mark
+    where orders_with_money_movements.source_loaded_at > high_water_mark.reprocess_after
+
+    union
+
+    select order_versions.customer_id
+    from order_versions
+    cross join high_water_mark
+    where order_versions.loaded_at > high_water_mark.reprocess_after
+
+),
+{%- endif %}
 
 final as (
 
@@ -86,10 +127,7 @@ final as (
         cast(source_loaded_at as timestamp) as source_loaded_at
     from orders_with_money_movements
     {% if is_incremental() %}
-    where source_loaded_at > (
-        select {{ dbt.dateadd('day', -var('tally_incremental_lookback_days'), 'max(source_loaded_at)') }}
-        from {{ this }}
-    )
+        where customer_id in (select touched_customers.customer_id from touched_customers)
     {% endif %}
 
 )
