@@ -33,9 +33,9 @@ renamed as (
 
         ----------  booleans
         (
-            lower(account_type) in ('test', 'internal')
+            coalesce(lower(account_type) in ('test', 'internal'), false)
             {%- for domain in var('tally_internal_email_domains') %}
-            or lower(email) like '%@{{ domain }}'
+            or coalesce(lower(trim(email)) like '%@{{ domain }}', false)
             {%- endfor %}
         ) as is_test_account,
         marketing_opt_in as has_marketing_opt_in,
