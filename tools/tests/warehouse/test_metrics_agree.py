@@ -4,14 +4,25 @@ Every metric has one reference query in REFERENCE, written straight from the met
 definition (its description in models/marts/**/_*__semantic.yml). It uses the marts' columns and
 does not use MetricFlow. Each query returns `(period, value)` rows for a `{grain}` of day or month.
 The same rules apply throughout:
+* every simple metric fills NULLs with 0: a derived metric is computed over every period either
+  input has (gross revenue − refunds is negative in a period with refunds and no orders);
 * ratios are ratios of sums over the period: a numerator of nothing is 0, and a denominator of
   nothing leaves the ratio without a value (NULL);
-* conversion_rate follows each session 7 days forward, to an order by the same customer;
-* the cumulative metric is a running total to each period's last day, over the time spine;
+* refunds leave out refunds of cancelled orders and of test accounts, taken from fct_orders (not
+  from fct_refunds' copies of those flags, so the copies are checked too);
+* conversion_rate is MetricFlow's conversion semantics, written out: each order of the customer
+  entity (a test account's order counts 0) goes to the customer's latest session whose date is
+  on or before the order's date and later than the order's date minus 7 days (dates, not
+  timestamps: 0 to 6 days earlier), and counts on that session's date; the rate is those orders
+  over all sessions of the period, and 0 (not NULL) in a period whose sessions got no order;
+* the cumulative metric is a running total read at each period's last day, over the time spine;
 * mrr and active_subscriptions are the month's snapshot (rows of that subscription_month).
 
 Comparison (conftest.metric_differences): money to the cent, counts exactly, ratios to 1e-9
 relative. A period missing from a simple or derived metric counts as 0.
+
+test_full_refunds_net_orders_to_zero checks, on the same warehouse, that an order refunded in
+full (one refund of its whole successful payment) nets to exactly 0.00 in fct_orders.
 """
 
 from __future__ import annotations
@@ -22,6 +33,15 @@ GRAINS = ("day", "month")
 
 # Orders that count as revenue: real customers, not cancelled.
 REVENUE_ORDERS = "marts.fct_orders where not is_test_account and not is_cancelled"
+
+# Refunds that count: of orders that count as revenue (flags read from fct_orders).
+COUNTED_REFUNDS = """
+    counted_refunds as (
+        select fct_refunds.*
+        from marts.fct_refunds
+        inner join marts.fct_orders on fct_refunds.order_id = fct_orders.order_id
+        where not fct_orders.is_test_account and not fct_orders.is_cancelled
+    )"""
 
 # Each customer's non-cancelled orders numbered by time of placing. The numbering is recomputed
 # here, so it does not rely on fct_orders.is_first_order.
@@ -73,6 +93,8 @@ REFERENCE = {
         from numbered_orders
         where not is_test_account
         group by 1""",
+    # The running total at the period's last day (period_agg: last), from the period holding the
+    # first order to the end of the time spine.
     "cumulative_gross_revenue": f"""
         with
         periods as (
@@ -95,26 +117,24 @@ REFERENCE = {
         where not is_test_account
         group by 1""",
     # --- finance ----------------------------------------------------------------------------
-    "refunds": """
-        select cast(date_trunc('{grain}', refund_date) as date), sum(amount_usd)
-        from marts.fct_refunds
-        where not is_test_account
+    "refunds": f"""
+        with {COUNTED_REFUNDS}
+        select cast(date_trunc('{{grain}}', refund_date) as date), sum(amount_usd)
+        from counted_refunds
         group by 1""",
     # Gross revenue of the period minus refunds issued in the period, both without cancelled
-    # orders and test accounts.
+    # orders and test accounts; a period with only refunds is negative.
     "net_revenue": f"""
         with
+        {COUNTED_REFUNDS},
         revenue as (
             select cast(date_trunc('{{grain}}', order_date) as date) as period, sum(gross_revenue_usd) as amount
             from {REVENUE_ORDERS}
             group by 1
         ),
         refunded as (
-            select cast(date_trunc('{{grain}}', fct_refunds.refund_date) as date) as period,
-                   sum(fct_refunds.amount_usd) as amount
-            from marts.fct_refunds
-            inner join marts.fct_orders on fct_refunds.order_id = fct_orders.order_id
-            where not fct_orders.is_test_account and not fct_orders.is_cancelled
+            select cast(date_trunc('{{grain}}', refund_date) as date) as period, sum(amount_usd) as amount
+            from counted_refunds
             group by 1
         )
         select coalesce(revenue.period, refunded.period),
@@ -164,27 +184,37 @@ REFERENCE = {
         select cast(date_trunc('{grain}', session_date) as date), count_if(has_purchase)
         from marts.fct_sessions
         group by 1""",
-    # A session converts when its customer places an order (any status, not a test account)
-    # within 7 days after the session started. Anonymous sessions never convert.
+    # Last touch within the window: every order (any status; a test account's order counts 0)
+    # goes to its customer's latest session dated 0 to 6 days before the order's date, on that
+    # session's date. Anonymous sessions, and sessions no order went to, count in the base only.
     "conversion_rate": """
-        with sessions_followed as (
+        with
+        credited_orders as (
             select
-                fct_sessions.session_id,
-                fct_sessions.session_date,
-                bool_or(fct_orders.order_id is not null) as has_converted
-            from marts.fct_sessions
-            left join marts.fct_orders
+                fct_orders.order_id,
+                case when fct_orders.is_test_account then 0 else 1 end as counted,
+                max(fct_sessions.session_date) as session_date
+            from marts.fct_orders
+            inner join marts.fct_sessions
                 on
-                    fct_orders.customer_id = fct_sessions.customer_id
-                    and not fct_orders.is_test_account
-                    and fct_orders.placed_at >= fct_sessions.started_at
-                    and fct_orders.placed_at <= fct_sessions.started_at + interval 7 day
-            group by 1, 2
+                    fct_sessions.customer_id = fct_orders.customer_id
+                    and fct_sessions.session_date <= fct_orders.order_date
+                    and fct_sessions.session_date > fct_orders.order_date - interval 7 day
+            group by fct_orders.order_id, fct_orders.is_test_account
+        ),
+        conversions as (
+            select cast(date_trunc('{grain}', session_date) as date) as period, sum(counted) as orders
+            from credited_orders
+            group by 1
+        ),
+        sessions as (
+            select cast(date_trunc('{grain}', session_date) as date) as period, count(*) as sessions
+            from marts.fct_sessions
+            group by 1
         )
-        select cast(date_trunc('{grain}', session_date) as date),
-               cast(count_if(has_converted) as double) / count(*)
-        from sessions_followed
-        group by 1""",
+        select sessions.period, cast(coalesce(conversions.orders, 0) as double) / sessions.sessions
+        from sessions
+        left join conversions on sessions.period = conversions.period""",
     "ad_spend": """
         select cast(date_trunc('{grain}', spend_date) as date), sum(spend_usd)
         from marts.fct_ad_spend
@@ -247,3 +277,40 @@ def test_metric_agrees_with_the_marts(tiny_metrics, assert_metric, metric, grain
     expected = dict(tiny_metrics.connection.execute(REFERENCE[metric].format(grain=grain)).fetchall())
     assert expected, f"the reference query of {metric} returned nothing: the tiny warehouse lacks data"
     assert_metric(tiny_metrics, metric, grain, tiny_metrics.values(metric, grain), expected)
+
+
+# Orders refunded in full: one successful payment, and one refund, of all of that payment.
+FULLY_REFUNDED_ORDERS = """
+    with
+    successful_payments as (
+        select order_id, count(*) as payment_count, any_value(payment_id) as payment_id,
+               any_value(amount_local) as amount_local, any_value(amount_usd) as amount_usd
+        from marts.fct_payments
+        where is_successful
+        group by order_id
+    )
+    select
+        fct_orders.order_id,
+        fct_orders.currency_code,
+        successful_payments.amount_local as paid_local,
+        successful_payments.amount_usd as paid_usd,
+        fct_orders.gross_revenue_usd,
+        fct_orders.refunded_amount_usd,
+        fct_orders.gross_revenue_usd - fct_orders.refunded_amount_usd as net_usd
+    from marts.fct_orders
+    inner join successful_payments on fct_orders.order_id = successful_payments.order_id
+    inner join marts.fct_refunds on successful_payments.payment_id = fct_refunds.payment_id
+    where successful_payments.payment_count = 1 and fct_orders.refund_count = 1 and fct_refunds.is_full_refund
+    order by fct_orders.order_id"""
+
+
+def test_full_refunds_net_orders_to_zero(tiny_metrics):
+    orders = tiny_metrics.connection.execute(FULLY_REFUNDED_ORDERS).fetchall()
+    assert orders, "the tiny warehouse has no fully refunded order"
+    off = [
+        f"order {order_id} ({currency}): paid {paid_local} {currency} = {paid_usd} USD, gross revenue "
+        f"{gross} USD, refunded {refunded} USD, nets to {net}"
+        for order_id, currency, paid_local, paid_usd, gross, refunded, net in orders
+        if net != 0
+    ]
+    assert not off, f"{len(off)} of {len(orders)} fully refunded orders do not net to 0.00:\n  " + "\n  ".join(off)
