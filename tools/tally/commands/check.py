@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -46,7 +47,14 @@ def load_context(args):
     return config, artifacts
 
 
+# tally keeps every model's syntax tree alive until it exits. With the default thresholds the
+# collector's full passes over that heap took a third of a 4,000-unit check (12 of 40 CPU
+# seconds) and freed almost nothing; young garbage is still collected as usual.
+GC_THRESHOLDS = (700, 10, 10_000)
+
+
 def run(args) -> int:
+    gc.set_threshold(*GC_THRESHOLDS)
     config, artifacts = load_context(args)
     if args.select:
         config.select = [c.strip().upper() for c in args.select.split(",") if c.strip()]
