@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
@@ -263,10 +264,18 @@ class SemanticLayer:
         key = claim_key(name)
         if not key:
             return None
-        for metric in self.metrics.values():
-            if key in (claim_key(metric.name), claim_key(metric.label)):
-                return metric
-        return None
+        return self._claims().get(key)
+
+    def _claims(self) -> dict[str, MetricDef]:
+        """Claim key -> the first metric (in definition order) whose name or label has it."""
+        cached = self.__dict__.get("_claims_index")
+        if cached is None or cached[0] != len(self.metrics):
+            index: dict[str, MetricDef] = {}
+            for metric in self.metrics.values():
+                for key in (claim_key(metric.name), claim_key(metric.label)):
+                    index.setdefault(key, metric)
+            cached = self.__dict__["_claims_index"] = (len(self.metrics), index)
+        return cached[1]
 
     def mf_command(self, metric: MetricDef, grain: str | None) -> str:
         group = f" --group-by metric_time__{grain}" if grain else ""
@@ -281,6 +290,11 @@ def claim_key(name: str) -> str:
     >>> claim_key("total_orders")
     'orders'
     """
+    return _claim_key(name)
+
+
+@lru_cache(maxsize=4096)
+def _claim_key(name: str) -> str:
     text = re.sub(r"\(([^)]*)\)", " ", name.lower())
     words = re.findall(r"[a-z0-9]+", text)
     while words and words[0] in ("total", "sum", "num", "count", "n"):
