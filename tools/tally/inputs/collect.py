@@ -48,7 +48,19 @@ def _render(project: Project, raw: str, this: str = "this", portable: bool = Fal
 
 
 def node_unit(project: Project, node: Node, kind: str) -> SqlUnit:
-    """A model or analysis: compiled SQL when dbt compiled it, else rendered raw SQL."""
+    """A model or analysis: compiled SQL when dbt compiled it, else rendered raw SQL.
+
+    Built once per node and kind: the engine's model analyses and `collect` share the unit,
+    so its Jinja is rendered and its line map aligned once.
+    """
+    cache = project.__dict__.setdefault("_node_units", {})
+    unit = cache.get((node.unique_id, kind))
+    if unit is None or unit.node is not node:
+        unit = cache[(node.unique_id, kind)] = _node_unit(project, node, kind)
+    return unit
+
+
+def _node_unit(project: Project, node: Node, kind: str) -> SqlUnit:
     if node.compiled_code:
         sql = node.compiled_code
     else:
