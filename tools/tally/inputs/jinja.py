@@ -9,6 +9,7 @@ statement still parses; findings inside them are approximate, and tally says so.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Callable
 
 import jinja2
@@ -127,6 +128,41 @@ def render_dbt_sql(
         "log": lambda *a, **k: "",
     }
     try:
-        return _ENV.from_string(sql).render(**context)
+        simple = _render_refs_only(sql, ref, source)
+        return simple if simple is not None else _ENV.from_string(sql).render(**context)
     except _RENDER_ERRORS:
         return sql
+
+
+# `{{ ref('x') }}`, `{{ ref('package', 'x') }}` and `{{ source('s', 't') }}` with literal
+# arguments: often a model's only Jinja.
+_REF_OR_SOURCE = re.compile(
+    r"\{\{\s*(ref|source)\(\s*('[^'\\{}]*'|\"[^\"\\{}]*\")\s*(?:,\s*('[^'\\{}]*'|\"[^\"\\{}]*\")\s*)?\)\s*\}\}"
+)
+
+
+def _render_refs_only(sql: str, ref: Callable, source: Callable) -> str | None:
+    """The rendering of a template whose only Jinja is ref() and source() calls, without
+    compiling it (compiling is most of the cost of rendering a model); None for any other
+    template. Jinja passes the text between tags through unchanged, apart from normalising
+    carriage returns, so such a template is left to Jinja too."""
+    if "\r" in sql:
+        return None
+    pieces, last = [], 0
+    for match in _REF_OR_SOURCE.finditer(sql):
+        pieces.append(sql[last:match.start()])
+        function, first, second = match.group(1), match.group(2)[1:-1], match.group(3)
+        if function == "source":
+            if second is None:
+                return None
+            pieces.append(str(source(first, second[1:-1])))
+        else:
+            pieces.append(str(ref(first) if second is None else ref(first, second[1:-1])))
+        last = match.end()
+    pieces.append(sql[last:])
+    literals = pieces[::2]
+    if any(marker in text for text in literals for marker in ("{{", "{%", "{#")):
+        return None
+    if any(text.endswith("{") for text in literals[:-1]):  # `{{{ ref(..) }}` is not a ref() call to Jinja
+        return None
+    return "".join(pieces)
