@@ -18,7 +18,7 @@ select
     count(*) as conflicting_rows
 from (select distinct * from {{ relation }}) as distinct_rows
 where distinct_rows.id is not null
-group by {% for column in position %}distinct_rows.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+group by {{ 'distinct_rows.' ~ position | join(', distinct_rows.') }}
 having count(*) > 1
 {% if not loop.last %}union all{% endif %}
 {% endfor %}

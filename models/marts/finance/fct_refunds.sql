@@ -23,7 +23,10 @@ final as (
         cast(order_date as date) as order_date,
         cast(refunded_at as timestamp) as refunded_at,
         cast(refund_date as date) as refund_date,
-        cast({{ dbt.datediff('order_date', 'refund_date', 'day') }} as integer) as days_after_order,
+        cast(
+            {{ dbt.datediff('order_date', 'refund_date', 'day') }}
+            as integer
+        ) as days_after_order,
         cast(loaded_at as timestamp) as loaded_at
     from refunds
 

@@ -9,7 +9,14 @@ subscription_months as (
 final as (
 
     select
-        cast({{ dbt.concat(["cast(subscription_id as " ~ dbt.type_string() ~ ")", "'-'", "cast(subscription_month as " ~ dbt.type_string() ~ ")"]) }} as {{ dbt.type_string() }}) as subscription_month_id,
+        cast(
+            {{ dbt.concat([
+                "cast(subscription_id as " ~ dbt.type_string() ~ ")",
+                "'-'",
+                "cast(subscription_month as " ~ dbt.type_string() ~ ")",
+            ]) }}
+            as {{ dbt.type_string() }}
+        ) as subscription_month_id,
         cast(subscription_id as bigint) as subscription_id,
         cast(customer_id as bigint) as customer_id,
         cast(is_test_account as boolean) as is_test_account,

@@ -33,10 +33,11 @@ final as (
         ) as source_loaded_at
     from sessions
     {% if is_incremental() %}
-    where greatest(session_loaded_at, coalesce(events_loaded_at, session_loaded_at)) > (
-        select {{ dbt.dateadd('day', -var('tally_incremental_lookback_days'), 'max(source_loaded_at)') }}
-        from {{ this }}
-    )
+    where
+        greatest(session_loaded_at, coalesce(events_loaded_at, session_loaded_at)) > (
+            select {{ dbt.dateadd('day', -var('tally_incremental_lookback_days'), 'max(source_loaded_at)') }}
+            from {{ this }}
+        )
     {% endif %}
 
 )

@@ -33,11 +33,12 @@ final as (
     inner join orders
         on order_items.order_id = orders.order_id
     {% if is_incremental() %}
-        -- A line changes when it or its order header does (a cancellation, say).
-        where greatest(order_items.loaded_at, orders.order_loaded_at) > (
-        select {{ dbt.dateadd('day', -var('tally_incremental_lookback_days'), 'max(loaded_at)') }}
-        from {{ this }}
-    )
+    -- A line changes when it or its order header does (a cancellation, say).
+    where
+        greatest(order_items.loaded_at, orders.order_loaded_at) > (
+            select {{ dbt.dateadd('day', -var('tally_incremental_lookback_days'), 'max(loaded_at)') }}
+            from {{ this }}
+        )
     {% endif %}
 
 )

@@ -40,8 +40,7 @@ order_versions as (
 high_water_mark as (
 
     select
-        {{ dbt.dateadd('day', -var('tally_incremental_lookback_days'), 'max(source_loaded_at)') }}
-        as reprocess_after
+        {{ dbt.dateadd('day', -var('tally_incremental_lookback_days'), 'max(source_loaded_at)') }} as reprocess_after
     from {{ this }}
 
 ),
@@ -127,7 +126,7 @@ final as (
         cast(source_loaded_at as timestamp) as source_loaded_at
     from orders_with_money_movements
     {% if is_incremental() %}
-        where customer_id in (select touched_customers.customer_id from touched_customers)
+    where customer_id in (select touched_customers.customer_id from touched_customers)
     {% endif %}
 
 )
