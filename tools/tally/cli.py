@@ -62,6 +62,23 @@ def build_parser() -> argparse.ArgumentParser:
     lineage.add_argument("--direction", choices=("both", "up", "down"), default="both")
     lineage.add_argument("--format", choices=("text", "json"), default="text")
     _common(lineage)
+
+    review = commands.add_parser("review", help="what a change does to the numbers: a pull-request report")
+    review.add_argument("--base", metavar="REF", help="the git ref to compare with (branch, tag, commit)")
+    review.add_argument("--base-state", metavar="DIR", type=Path,
+                        help="a folder with the base's manifest.json (and semantic_manifest.json), instead of --base")
+    review.add_argument("--base-database", metavar="FILE", type=Path,
+                        help="with --base-state: the base's DuckDB warehouse (default: DIR/tally.duckdb)")
+    review.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    review.add_argument("--output", "-o", type=Path, help="write the report to a file")
+    review.add_argument("--json-output", type=Path, help="also write the JSON report to this file")
+    review.add_argument("--scale", help="data scale of the review's builds (default: [tool.tally.review] scale)")
+    review.add_argument("--no-build", action="store_true", help="skip the builds and the numbers")
+    review.add_argument("--strategy", choices=("clone", "parallel"), default=None,
+                        help="head from a copy of the base warehouse (clone, default) or built in full beside it")
+    review.add_argument("--project-dir", type=Path, default=None, help="the dbt project (default: the current directory)")
+    review.add_argument("--config", type=Path, default=None, help="a pyproject.toml to read [tool.tally] from")
+    review.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     return parser
 
 
@@ -77,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             from tally.commands.rules import run_one as run
         elif args.command == "lineage":
             from tally.commands.lineage import run
+        elif args.command == "review":
+            from tally.commands.review import run
         else:  # pragma: no cover - argparse rejects unknown commands
             parser.error(f"unknown command {args.command}")
         return run(args)

@@ -55,7 +55,7 @@ DEFAULT_THRESHOLDS = {
 KNOWN_KEYS = {
     "select", "ignore", "severity", "dialect", "target_dialects", "dashboards", "sql_paths",
     "allowed_relations", "layers", "thresholds", "exceptions", "check_models", "pii_meta_keys",
-    "masking_functions", "portable_functions",
+    "masking_functions", "portable_functions", "review",
 }
 
 
@@ -87,6 +87,8 @@ class Config:
     )
     # Functions sqlglot does not know but that exist on every target engine (UDFs).
     portable_functions: list[str] = field(default_factory=list)
+    # [tool.tally.review]: how `tally review` builds the project (read by tally.review.settings).
+    review: dict = field(default_factory=dict)
     source_file: Path | None = None
 
     def __post_init__(self) -> None:
@@ -202,6 +204,10 @@ def from_dict(raw: dict, project_dir: Path, source_file: Path | None = None) -> 
         config.dialect = str(raw["dialect"])
     if "check_models" in raw:
         config.check_models = bool(raw["check_models"])
+    if "review" in raw:
+        if not isinstance(raw["review"], dict):
+            raise ConfigError("[tool.tally.review] must be a table")
+        config.review = dict(raw["review"])
     for code, value in _table(raw, "severity").items():
         try:
             config.severity[code] = Severity.parse(str(value))
