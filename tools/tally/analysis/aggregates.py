@@ -74,11 +74,14 @@ def extract_aggregates(analysis: QueryAnalysis, schema) -> None:
         nodes = [node for item in select.selects for node in _aggregates_in(item)]
         if not nodes:
             continue  # filters and grouping matter only to a scope's aggregates (and cost O(depth))
-        filters = _scope_filters(analysis, scope, set())
         group_by = [analysis.expander.expand(g, scope) for g in (select.args.get("group") or exp.Group()).expressions]
         time_groupings = [t for t in (_time_grouping(g) for g in group_by) if t]
+        filters_by_source: dict[str | None, list[exp.Expression]] = {}
         for node in nodes:
-            use = _aggregate_use(analysis, scope, node, filters, group_by, time_groupings)
+            feeding = _argument_alias(node)
+            if feeding not in filters_by_source:
+                filters_by_source[feeding] = _scope_filters(analysis, scope, set(), feeding)
+            use = _aggregate_use(analysis, scope, node, filters_by_source[feeding], group_by, time_groupings)
             node.meta["agg_id"] = len(analysis.aggregates)
             analysis.aggregates.append(use)
             by_id[node.meta["agg_id"]] = use
@@ -206,9 +209,19 @@ def _is_one(node: exp.Expression) -> bool:
     return isinstance(node, exp.Literal) and not node.is_string and node.this in ("1", "1.0")
 
 
-def _scope_filters(analysis: QueryAnalysis, scope: Scope, seen: set[int]) -> list[exp.Expression]:
-    """Conjuncts restricting the rows of a scope: its WHERE, constant join conditions of inner
-    joins, and the filters of the derived tables it reads on the inner side of its joins."""
+def _argument_alias(node: exp.Expression) -> str | None:
+    """The FROM/JOIN alias an aggregate's argument reads, when it reads exactly one."""
+    tables = {c.table for c in node.find_all(exp.Column) if c.table}
+    return next(iter(tables)) if len(tables) == 1 else None
+
+
+def _scope_filters(analysis: QueryAnalysis, scope: Scope, seen: set[int],
+                   feeding: str | None = None) -> list[exp.Expression]:
+    """Conjuncts restricting the rows an aggregate of `scope` sees: the scope's WHERE, constant
+    conditions of its inner joins, and the filters of the derived tables it reads on the inner
+    side of its joins. When the aggregate reads one alias (`feeding`), another derived table
+    that aggregates rows of its own (a monthly refunds subquery joined to monthly revenue) is a
+    separate measure, and its filters are not this aggregate's."""
     if id(scope) in seen or not isinstance(scope.expression, exp.Select):
         return []
     seen.add(id(scope))
@@ -228,10 +241,20 @@ def _scope_filters(analysis: QueryAnalysis, scope: Scope, seen: set[int]) -> lis
         for condition in conjuncts(join.args.get("on")):
             if not _is_key_condition(condition):
                 result.append(expander.expand(condition, scope))
-    for alias, source in scope.sources.items():
-        if isinstance(source, Scope) and alias not in outer_sides:
-            result += _scope_filters(analysis, source, seen)
+    for alias, (_node, source) in scope.selected_sources.items():
+        if not isinstance(source, Scope) or alias in outer_sides:
+            continue
+        if feeding is not None and alias != feeding and _aggregates_rows(source):
+            continue
+        result += _scope_filters(analysis, source, seen)
     return result
+
+
+def _aggregates_rows(scope: Scope) -> bool:
+    select = scope.expression
+    if not isinstance(select, exp.Select):
+        return False
+    return bool(select.args.get("group")) or any(next(_aggregates_in(item), None) is not None for item in select.selects)
 
 
 def _is_key_condition(condition: exp.Expression) -> bool:

@@ -62,6 +62,9 @@ class Comparer:
         self.lineage = lineage
         self._origin_cache: dict[str, str] = {}
         self._descendant_cache: dict[str, set[str]] = {}
+        # id(expression) -> (expression, value): the expression is kept so its id stays its own.
+        self._canonical_memo: dict[int, tuple[exp.Expression, str]] = {}
+        self._sql_memo: dict[int, tuple[exp.Expression, str]] = {}
 
     # --- entry point -------------------------------------------------------------------------
 
@@ -183,7 +186,9 @@ class Comparer:
                 use.position,
             ))
         differences += self._compare_filters(use, metric)
-        differences += self._compare_time(outer if outer.time_groupings else use, metric)
+        # The aggregate that reads the measure decides which date a row lands on; an outer query
+        # that re-groups its periods (often through a join on the period) keeps that choice.
+        differences += self._compare_time(use if use.time_groupings else outer, metric)
         differences += self._compare_semi_additive(use, metric, outer)
         return differences
 
@@ -192,7 +197,7 @@ class Comparer:
             # Counting rows: count(*) and count(key) agree, on the measure's relation.
             counts = use.func in (COUNT, COUNT_DISTINCT) and measure.func in (COUNT, COUNT_DISTINCT)
             return counts and measure.relation in use.scope_relations
-        if canonical(use.argument) == canonical(measure.argument):
+        if self._canonical(use.argument) == self._canonical(measure.argument):
             return True
         return self._origin_key(use.argument) == self._origin_key(measure.argument)
 
@@ -427,8 +432,20 @@ class Comparer:
 
     # --- lineage helpers -------------------------------------------------------------------------
 
+    def _canonical(self, expression: exp.Expression) -> str:
+        """canonical(), memoised: an unclaimed column is compared with every measure of its
+        aggregation, so the same arguments are canonicalised again and again. Arguments and
+        measures are built once by the analysis and never changed afterwards."""
+        found = self._canonical_memo.get(id(expression))
+        if found is None or found[0] is not expression:
+            found = self._canonical_memo[id(expression)] = (expression, canonical(expression))
+        return found[1]
+
     def _origin_key(self, expression: exp.Expression) -> str:
-        key = expression.sql(dialect="duckdb")
+        found = self._sql_memo.get(id(expression))
+        if found is None or found[0] is not expression:
+            found = self._sql_memo[id(expression)] = (expression, expression.sql(dialect="duckdb"))
+        key = found[1]
         cached = self._origin_cache.get(key)
         if cached is None:
             cached = canonical(self.lineage.origin(expression))
