@@ -21,7 +21,7 @@ from typing import Callable
 
 import duckdb
 
-from warehouse import paths
+from warehouse import boards, paths, verify
 from warehouse.publish import BuildLockedError, Warehouse, new_build_id
 
 BIN = Path(sys.executable).parent
@@ -75,6 +75,27 @@ def dbt_docs(ctx: BuildContext) -> None:
 
 def tally_check(ctx: BuildContext) -> None:
     run([str(BIN / "tally"), "check"], ctx.env(read_only=True), "tally check")
+
+
+def numbers_agree(ctx: BuildContext) -> None:
+    """Every board number equals MetricFlow's answer for its metric, on this build."""
+    print("\n==> numbers agree: every board number against MetricFlow", flush=True)
+    problems = verify.verify_boards(ctx.private, paths.TARGET_DIR / "semantic_manifest.json")
+    if problems:
+        for problem in problems[:20]:
+            print(f"  {problem}", file=sys.stderr)
+        raise StepFailed(f"{len(problems)} board number(s) disagree with MetricFlow")
+    print("  every board number agrees with its metric", flush=True)
+
+
+def render_boards(ctx: BuildContext) -> None:
+    """Render the boards from this build into a folder beside it; publishing moves them."""
+    print("\n==> render boards", flush=True)
+    try:
+        rendered = boards.render_boards(ctx.private, ctx.private.parent / "boards")
+    except boards.BoardError as exc:
+        raise StepFailed(f"rendering the boards failed: {exc}") from exc
+    print(f"  {len(rendered)} board(s) rendered", flush=True)
 
 
 def stamp(ctx: BuildContext) -> None:
@@ -141,6 +162,8 @@ STEPS: list[tuple[str, Callable[[BuildContext], None]]] = [
     ("dbt build", dbt_build),
     ("dbt docs generate", dbt_docs),
     ("tally check", tally_check),
+    ("numbers agree", numbers_agree),
+    ("render boards", render_boards),
     ("stamp build info", stamp),
 ]
 
@@ -178,8 +201,18 @@ def _build_locked(warehouse: Warehouse, full_refresh: bool) -> int:
         ctx.record["steps"][name] = round(time.perf_counter() - started, 2)
     ctx.record["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     published = warehouse.publish(build_id, private, ctx.record)
+    _copy_boards(published.database.parent / "boards", paths.BOARDS_DIR)
     print(f"\nPublished build {published.build_id} at {paths.PUBLISHED.relative_to(paths.ROOT)}")
     return 0
+
+
+def _copy_boards(source: Path, dest: Path) -> None:
+    """The published build's board images, where users look for them (build/boards/)."""
+    if not source.exists():
+        return
+    clear_dir(dest)
+    for image in source.iterdir():
+        shutil.copy2(image, dest / image.name)
 
 
 def _fail(warehouse: Warehouse, ctx: BuildContext, step: str, reason: str) -> int:
