@@ -33,7 +33,8 @@ from tally.analysis.query import QueryAnalysis
 from tally.analysis.semantic import MetricDef, SemanticLayer
 
 TIME_NAME_HINTS = ("_date", "_at", "_month", "_day", "_week", "_year", "_time", "_ts")
-WRAPPERS = (exp.Cast, exp.TryCast, exp.Round, exp.Paren, exp.Coalesce, exp.Nullif, exp.Abs)
+WRAPPERS = (exp.Cast, exp.TryCast, exp.Round, exp.Paren, exp.Coalesce, exp.Nullif, exp.Abs,
+            exp.Filter)  # `agg(x) FILTER (WHERE c)`: the aggregate use already carries c
 
 
 @dataclass
