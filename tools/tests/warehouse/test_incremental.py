@@ -13,9 +13,7 @@ rows. On a mismatch the message lists a few rows only one side has.
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,20 +25,20 @@ from datagen.schema import TABLES
 HERE = Path(__file__).resolve().parent
 
 
-def _load_shared():
-    """tools/tests/conftest.py holds the shared helpers; pytest's importlib mode does not make a
-    conftest importable by name, so load it as a plain module."""
-    spec = importlib.util.spec_from_file_location("tally_tests_shared", HERE.parent / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
+def _shared_conftest(config: pytest.Config):
+    """tools/tests/conftest.py, for generate, dbt_env and run_dbt. Under pytest's importlib mode a
+    conftest is not importable by name, but pytest registers it as a plugin under its path."""
+    wanted = (HERE.parent / "conftest.py").resolve()
+    for plugin in config.pluginmanager.get_plugins():
+        if Path(getattr(plugin, "__file__", None) or "").resolve() == wanted:
+            return plugin
+    raise RuntimeError(f"{wanted} is not loaded")
 
 
-shared = _load_shared()
-
-# Unit tests do not read the data; every other build runs them.
+# Unit tests do not read the data (every other build runs them); data tests run once, on the
+# incremental state.
 NO_UNIT_TESTS = ("--exclude", "resource_type:unit_test")
+NO_TESTS = ("--exclude", "resource_type:test", "resource_type:unit_test")
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DECIMAL", "DOUBLE", "FLOAT", "REAL")
 
 
@@ -54,7 +52,7 @@ class Build:
         return self.folder / "tally.duckdb"
 
 
-def _build_dir(root: Path, name: str, raw: Path) -> Build:
+def _build_dir(shared, root: Path, name: str, raw: Path) -> Build:
     # DuckDB names the catalog after the file and dbt's views refer to it: keep it tally.duckdb.
     folder = root / name
     folder.mkdir()
@@ -152,11 +150,12 @@ def _only_on_one_side(con: duckdb.DuckDBPyConnection, table: str, limit: int = 6
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory):
+def builds(tmp_path_factory, pytestconfig):
+    shared = _shared_conftest(pytestconfig)
     root = tmp_path_factory.mktemp("incremental")
     raw = shared.generate(root / "raw")
-    incremental = _build_dir(root, "incremental", raw)
-    shared.run_dbt(["build", *NO_UNIT_TESTS], incremental.env)
+    incremental = _build_dir(shared, root, "incremental", raw)
+    shared.run_dbt(["build", *NO_TESTS], incremental.env)
 
     subprocess.run(
         [str(shared.BIN / "tally-datagen"), "append", "--out", str(raw), "--batch", "1"],
@@ -166,8 +165,8 @@ def builds(tmp_path_factory):
 
     # Not checked here: a failing data test must not hide the comparison of the marts.
     incremental_build = shared.run_dbt(["build", *NO_UNIT_TESTS], incremental.env, check=False)
-    reference = _build_dir(root, "full_refresh", raw)
-    shared.run_dbt(["build", "--full-refresh", "--exclude", "resource_type:test", "resource_type:unit_test"], reference.env)
+    reference = _build_dir(shared, root, "full_refresh", raw)
+    shared.run_dbt(["build", "--full-refresh", *NO_TESTS], reference.env)
     return incremental, reference, edge_cases, incremental_build
 
 
