@@ -34,6 +34,8 @@ class Expander:
 
     def expand(self, expression: exp.Expression, scope: Scope) -> exp.Expression:
         """A copy of `expression` with every column replaced by its base-column definition."""
+        if isinstance(expression, exp.Column):  # the commonest case: no copy to make and replace
+            return expression.copy() if is_base(expression) else self.resolve(expression, scope)
         copy = expression.copy()
         columns = list(copy.find_all(exp.Column))
         for column in columns:
