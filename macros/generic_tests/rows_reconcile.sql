@@ -5,7 +5,9 @@
 
    It checks both halves: the staging model's `versions_delivered` adds up to the raw row count
    (staging collapsed only versions of a record), and every staged record is in the output or in
-   quarantine (nothing was dropped on the way to the marts). Apply it to the source table. #}
+   quarantine (nothing was dropped on the way to the marts). Apply it to the source table.
+   `quarantine_where` keeps only whole-record quarantine rows, where the quarantine model also
+   lists values held out of records that flowed on. #}
 {% test rows_reconcile(
     model,
     staging_model,
@@ -13,7 +15,8 @@
     quarantine_model,
     source_table,
     output_rows='count(*)',
-    versions_column='versions_delivered'
+    versions_column='versions_delivered',
+    quarantine_where=none
 ) %}
 with
 
@@ -44,7 +47,9 @@ rows_quarantined as (
 
     select count(*) as rows_quarantined
     from {{ quarantine_model }}
-    where source_table = '{{ source_table }}'
+    where
+        source_table = '{{ source_table }}'
+        {% if quarantine_where %}and ({{ quarantine_where }}){% endif %}
 
 ),
 

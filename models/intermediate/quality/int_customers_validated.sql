@@ -1,5 +1,7 @@
 {#- Every customer record with the reason it cannot be trusted, if any. Rows with a reason go
-    to fct_quarantined_rows; the rest flow on. -#}
+    to fct_quarantined_rows; the rest flow on. A malformed email does not make the customer
+    untrustworthy: the record flows on without it (has_valid_email = false), and the value is
+    quarantined on its own. -#}
 with
 
 customers as (
@@ -12,6 +14,9 @@ checked as (
 
     select
         customers.*,
+        coalesce(
+            {{ tally.matches_pattern('customers.email', var('tally_email_pattern')) }}, false
+        ) as has_valid_email,
         case
             when customers.customer_id is null then 'null_key'
         end as quarantine_reason

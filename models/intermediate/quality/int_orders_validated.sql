@@ -37,6 +37,7 @@ checked as (
             when customers.customer_id is null then 'unknown_customer'
             when currencies.currency_code is null then 'unknown_currency'
             when orders.placed_at > {{ dbt.dateadd('day', 1, 'orders.loaded_at') }} then 'future_timestamp'
+            when orders.first_loaded_at > {{ tally.month_closes_at('orders.placed_at') }} then 'late_for_closed_month'
             when fx_rates.usd_per_unit is null then 'missing_fx_rate'
         end as quarantine_reason
     from orders

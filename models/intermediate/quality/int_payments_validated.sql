@@ -31,6 +31,8 @@ checked as (
             when payments.currency_code <> orders.currency_code then 'currency_mismatch'
             when payments.amount_local < 0 then 'negative_amount'
             when payments.attempted_at > {{ dbt.dateadd('day', 1, 'payments.loaded_at') }} then 'future_timestamp'
+            when payments.first_loaded_at > {{ tally.month_closes_at('payments.attempted_at') }}
+                then 'late_for_closed_month'
         end as quarantine_reason
     from payments
     left join orders

@@ -21,6 +21,7 @@ checked as (
             when events.event_id is null then 'null_key'
             when sessions.session_id is null then 'unknown_session'
             when sessions.quarantine_reason is not null then 'session_quarantined'
+            when events.occurred_at > {{ dbt.dateadd('day', 1, 'events.loaded_at') }} then 'future_timestamp'
             when events.event_type not in ('page_view', 'add_to_cart', 'checkout', 'purchase') then 'unknown_event_type'
         end as quarantine_reason
     from events

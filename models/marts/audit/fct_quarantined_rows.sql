@@ -1,5 +1,7 @@
 {#- Every source record held out of the marts, with the reason. Nothing untrustworthy is
-    dropped silently: a record is either in its mart or here. -#}
+    dropped silently: a record is either in its mart or here (quarantine_scope 'record'). A
+    value that cannot be trusted in a record that can (a malformed email) is held out on its
+    own and listed here too (quarantine_scope 'value'); its record is in the mart. -#}
 {%- set checked = [
     ('shop.customers', 'int_customers_validated', 'customer_id'),
     ('shop.orders', 'int_orders_validated', 'order_id'),
@@ -24,6 +26,13 @@ with
 
 {% endfor -%}
 
+malformed_emails as (
+
+    select * from {{ ref('int_customers_validated') }}
+    where quarantine_reason is null and email is not null and not has_valid_email
+
+),
+
 unioned as (
 
     {% for source_table, model, key in checked %}
@@ -31,11 +40,20 @@ unioned as (
         '{{ source_table }}' as source_table,
         cast({{ model }}.{{ key }} as {{ dbt.type_string() }}) as record_id,
         {{ model }}.quarantine_reason,
+        'record' as quarantine_scope,
         {% if source_table == 'web.events' %}1{% else %}{{ model }}.versions_delivered{% endif %} as versions_delivered,
         {{ model }}.loaded_at
     from {{ model }}
-    {% if not loop.last %}union all{% endif %}
+    union all
     {% endfor %}
+    select
+        'shop.customers' as source_table,
+        cast(malformed_emails.customer_id as {{ dbt.type_string() }}) as record_id,
+        'malformed_email' as quarantine_reason,
+        'value' as quarantine_scope,
+        malformed_emails.versions_delivered,
+        malformed_emails.loaded_at
+    from malformed_emails
 
 ),
 
@@ -50,6 +68,7 @@ final as (
         cast(unioned.source_table as {{ dbt.type_string() }}) as source_table,
         cast(unioned.record_id as {{ dbt.type_string() }}) as record_id,
         cast(unioned.quarantine_reason as {{ dbt.type_string() }}) as quarantine_reason,
+        cast(unioned.quarantine_scope as {{ dbt.type_string() }}) as quarantine_scope,
         cast(unioned.versions_delivered as integer) as versions_delivered,
         cast(unioned.loaded_at as timestamp) as loaded_at
     from unioned

@@ -39,7 +39,10 @@ final as (
         cast(customers.customer_id as bigint) as customer_id,
         -- Personal data stops here: only a one-way hash of the email reaches the mart, for
         -- matching against other systems without exposing it.
-        cast({{ dbt.hash('customers.email') }} as {{ dbt.type_string() }}) as email_hash,
+        cast(
+            case when customers.has_valid_email then {{ dbt.hash('customers.email') }} end
+            as {{ dbt.type_string() }}
+        ) as email_hash,
         cast(customers.country_code as {{ dbt.type_string() }}) as country_code,
         cast(countries.region as {{ dbt.type_string() }}) as region,
         cast(customers.account_type as {{ dbt.type_string() }}) as account_type,

@@ -35,6 +35,7 @@ renamed as (
         ----------  timestamps
         attempted_at,
         _loaded_at as loaded_at,
+        _first_loaded_at as first_loaded_at,
 
         ----------  lineage
         _versions_delivered as versions_delivered

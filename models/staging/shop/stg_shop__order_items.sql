@@ -24,7 +24,7 @@ renamed as (
         ----------  numerics
         -- Prices stay in minor units here: the line's currency is on the order header, and
         -- staging does not join. int_order_items_converted_to_usd turns them into decimals.
-        {{ dbt.safe_cast('quantity', dbt.type_int()) }} as quantity,
+        {{ tally.safe_integer('quantity') }} as quantity,
         unit_price_minor,
         coalesce(discount_minor, 0) as discount_minor,
 

@@ -40,6 +40,7 @@ renamed as (
         {{ tally.to_utc('updated_at', 'time_zone') }} as updated_at,
         {{ tally.to_utc('deleted_at', 'time_zone') }} as deleted_at,
         _loaded_at as loaded_at,
+        _first_loaded_at as first_loaded_at,
 
         ----------  lineage
         _cdc_lsn as cdc_lsn,

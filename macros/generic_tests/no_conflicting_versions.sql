@@ -1,0 +1,42 @@
+{# No two different rows claim to be the same version of a record: same key and same version
+   marker (a CDC log position, a load time) but different content. Exact re-deliveries pass.
+   A conflict means the source sent two truths for one version; picking one would be a guess,
+   so the build fails and names the keys. Only repeated versions are fingerprinted, so the
+   test stays one aggregate over the table. #}
+{% test no_conflicting_versions(model, key, version_by) %}
+with
+
+repeated as (
+
+    select
+        {{ key }} as record_key,
+        {{ version_by }} as version
+    from {{ model }}
+    where {{ key }} is not null
+    group by {{ key }}, {{ version_by }}
+    having count(*) > 1
+
+),
+
+deliveries as (
+
+    select
+        repeated.record_key,
+        repeated.version,
+        {{ tally.row_fingerprint('delivered') }} as fingerprint
+    from {{ model }} as delivered
+    inner join repeated
+        on
+            delivered.{{ key }} = repeated.record_key
+            and delivered.{{ version_by }} = repeated.version
+
+)
+
+select
+    record_key,
+    version,
+    count(distinct fingerprint) as different_contents
+from deliveries
+group by record_key, version
+having count(distinct fingerprint) > 1
+{% endtest %}
