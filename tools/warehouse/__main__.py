@@ -14,6 +14,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     build_cmd = commands.add_parser("build", help="build, audit and publish the warehouse")
     build_cmd.add_argument("--full-refresh", action="store_true", help="rebuild every incremental model")
+    build_cmd.add_argument("--skip", action="append", default=[], choices=["render-boards"],
+                           help="skip an optional step (render-boards: no board images)")
     commands.add_parser("summary", help="where everything is, after make build")
     commands.add_parser("status", help="the published build, its age and its tests")
     commands.add_parser("rollback", help="publish the previous build again")
@@ -26,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "build":
-        return build.build(full_refresh=args.full_refresh)
+        return build.build(full_refresh=args.full_refresh, skip={s.replace("-", " ") for s in args.skip})
     if args.command == "summary":
         return report.summary()
     if args.command == "status":

@@ -37,6 +37,7 @@ class BuildContext:
     private: Path
     full_refresh: bool
     record: dict = field(default_factory=dict)
+    skip: frozenset[str] = frozenset()
 
     def env(self, read_only: bool = False) -> dict[str, str]:
         """Environment that points dbt, MetricFlow and dct at the private copy."""
@@ -74,7 +75,8 @@ def dbt_docs(ctx: BuildContext) -> None:
 
 
 def tally_check(ctx: BuildContext) -> None:
-    run([str(BIN / "tally"), "check"], ctx.env(read_only=True), "tally check")
+    run([str(BIN / "tally"), "check", "--target-path", str(paths.TARGET_DIR)], ctx.env(read_only=True),
+        "tally check")
 
 
 def numbers_agree(ctx: BuildContext) -> None:
@@ -168,21 +170,29 @@ STEPS: list[tuple[str, Callable[[BuildContext], None]]] = [
 ]
 
 
-def build(full_refresh: bool = False, warehouse: Warehouse | None = None) -> int:
+OPTIONAL_STEPS = {"render boards"}  # may be skipped (--skip render-boards) where images are not needed
+
+
+def build(full_refresh: bool = False, warehouse: Warehouse | None = None, skip: set[str] | None = None) -> int:
     warehouse = warehouse or Warehouse()
+    unknown = set(skip or ()) - OPTIONAL_STEPS
+    if unknown:
+        print(f"error: only {', '.join(sorted(OPTIONAL_STEPS))} can be skipped, not {', '.join(sorted(unknown))}",
+              file=sys.stderr)
+        return 2
     try:
         with warehouse.build_lock():
-            return _build_locked(warehouse, full_refresh)
+            return _build_locked(warehouse, full_refresh, frozenset(skip or ()))
     except BuildLockedError as exc:
         print(f"error: {exc}; wait for it to finish and run the build again.", file=sys.stderr)
         return 2
 
 
-def _build_locked(warehouse: Warehouse, full_refresh: bool) -> int:
+def _build_locked(warehouse: Warehouse, full_refresh: bool, skip: frozenset[str]) -> int:
     build_id = new_build_id()
     incremental = not full_refresh and warehouse.current() is not None
     private = warehouse.start_private(build_id, from_published=incremental)
-    ctx = BuildContext(build_id, private, full_refresh=not incremental)
+    ctx = BuildContext(build_id, private, full_refresh=not incremental, skip=skip)
     ctx.record.update(
         build_id=build_id,
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -193,6 +203,9 @@ def _build_locked(warehouse: Warehouse, full_refresh: bool) -> int:
     )
     print(f"Building {build_id} ({ctx.record['mode']}) in {private.relative_to(paths.ROOT)}")
     for name, step in STEPS:
+        if name in skip:
+            ctx.record["steps"][name] = "skipped"
+            continue
         started = time.perf_counter()
         try:
             step(ctx)

@@ -19,8 +19,9 @@ PUBLISHED = WAREHOUSE_DIR / "tally.duckdb"
 BUILDS_DIR = WAREHOUSE_DIR / "builds"
 PRIVATE_DIR = WAREHOUSE_DIR / "private"
 LOCK_FILE = WAREHOUSE_DIR / ".build.lock"
-BOARDS_DIR = BUILD_DIR / "boards"
+BOARDS_DIR = Path(os.environ.get("TALLY_BOARDS_DIR", BUILD_DIR / "boards"))
 BENCH_DIR = BUILD_DIR / "bench"
 RAW_DIR = Path(os.environ.get("TALLY_RAW_DIR", ROOT / "data" / "raw"))
 CHARTS_DIR = ROOT / "charts"
-TARGET_DIR = ROOT / "target"
+# dbt's own variable for its target folder, so a build in a test never touches the repo's target/.
+TARGET_DIR = Path(os.environ.get("DBT_TARGET_PATH", ROOT / "target"))

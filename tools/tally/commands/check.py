@@ -35,10 +35,11 @@ def load_context(args):
         config = config_module.load(project_dir, args.config)
     except config_module.ConfigError as exc:
         raise ToolError(str(exc)) from None
+    target_path = args.target_path or (Path(os.environ["DBT_TARGET_PATH"]) if os.environ.get("DBT_TARGET_PATH") else None)
     try:
         artifacts = load_artifacts(
             project_dir,
-            target_path=args.target_path,
+            target_path=target_path,
             manifest_path=args.manifest,
             parse_if_stale=not args.no_parse,
         )
