@@ -201,7 +201,7 @@ def _build_locked(warehouse: Warehouse, full_refresh: bool, skip: frozenset[str]
         scale=raw_scale(),
         steps={},
     )
-    print(f"Building {build_id} ({ctx.record['mode']}) in {private.relative_to(paths.ROOT)}")
+    print(f"Building {build_id} ({ctx.record['mode']}) in {os.path.relpath(private, paths.ROOT)}")
     for name, step in STEPS:
         if name in skip:
             ctx.record["steps"][name] = "skipped"
@@ -215,7 +215,7 @@ def _build_locked(warehouse: Warehouse, full_refresh: bool, skip: frozenset[str]
     ctx.record["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     published = warehouse.publish(build_id, private, ctx.record)
     _copy_boards(published.database.parent / "boards", paths.BOARDS_DIR)
-    print(f"\nPublished build {published.build_id} at {paths.PUBLISHED.relative_to(paths.ROOT)}")
+    print(f"\nPublished build {published.build_id} at {os.path.relpath(paths.PUBLISHED, paths.ROOT)}")
     return 0
 
 
