@@ -170,7 +170,10 @@ def scopes(analysis: QueryAnalysis, schema: ProjectSchema) -> None:
         return
     try:
         analysis.root_scope = build_scope(analysis.tree)
+        for scope in analysis.root_scope.traverse() if analysis.root_scope is not None else ():
+            scope.selected_sources  # raises on an alias used twice (`from a as o join b as o`)
     except Exception as exc:
+        analysis.root_scope = None  # later steps would fail on the same scopes
         analysis.qualify_error = analysis.qualify_error or f"cannot build scopes: {exc}"[:300]
         return
     if analysis.root_scope is not None:
