@@ -69,7 +69,7 @@ class Expander:
             projection = _projection(source, name)
             if projection is not None:
                 inner = projection.this if isinstance(projection, exp.Alias) else projection
-                if _size(inner) > MAX_EXPANDED_NODES:
+                if too_large(inner):
                     return _opaque(column, name)
                 return self.expand(inner, source)
             if _selects_star(source):
@@ -124,10 +124,9 @@ def _position(column: exp.Column) -> tuple[int, int] | None:
     return None
 
 
-def _size(expression: exp.Expression) -> int:
-    count = 0
-    for _ in expression.walk():
-        count += 1
+def too_large(expression: exp.Expression) -> bool:
+    """More than MAX_EXPANDED_NODES nodes: kept opaque rather than inlined further."""
+    for count, _ in enumerate(expression.walk(), start=1):
         if count > MAX_EXPANDED_NODES:
-            break
-    return count
+            return True
+    return False

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from tally.analysis.expand import MAX_EXPANDED_NODES, base_column
+from tally.analysis.expand import base_column, too_large
 from tally.analysis.query import QueryAnalysis
 from tally.inputs.project import Project
 
@@ -122,7 +122,7 @@ class ProjectLineage:
                 result = self.origin(definition)
             finally:
                 self._in_progress.discard(key)
-            if _size(result) > MAX_EXPANDED_NODES:
+            if too_large(result):
                 result = base_column(relation, name)
         self._origin_memo[key] = result
         return result.copy()
@@ -155,15 +155,6 @@ def _function_name(node: exp.Expression) -> str | None:
 
 def _stops(expression: exp.Expression) -> bool:
     return any(isinstance(n, STOP_NODES) for n in expression.walk())
-
-
-def _size(expression: exp.Expression) -> int:
-    count = 0
-    for _ in expression.walk():
-        count += 1
-        if count > MAX_EXPANDED_NODES:
-            break
-    return count
 
 
 class PersonalData:
