@@ -109,7 +109,7 @@ def stamp(ctx: BuildContext) -> None:
             """
             create or replace table meta.build_info as
             select ? as build_id, cast(? as timestamp) as built_at, ? as git_commit,
-                   ? as scale, ? as models_built, ? as tests_passed, ? as tests_total
+                   ? as scale, ? as models_built, ? as tests_passed, ? as tests_warned, ? as tests_total
             """,
             [
                 ctx.build_id,
@@ -118,6 +118,7 @@ def stamp(ctx: BuildContext) -> None:
                 str(ctx.record.get("scale", "")),
                 dbt.get("models", 0),
                 dbt.get("tests_passed", 0),
+                dbt.get("tests_warned", 0),
                 dbt.get("tests", 0),
             ],
         )
@@ -125,11 +126,12 @@ def stamp(ctx: BuildContext) -> None:
 
 
 def summarise_run_results(path: Path) -> dict:
-    """Counts by resource type and status from dbt's run_results.json."""
+    """Counts by resource type and status from dbt's run_results.json. A test of severity warn
+    that finds rows passes the build: it is counted as warned, not passed and not failed."""
     if not path.exists():
         return {}
     results = json.loads(path.read_text()).get("results", [])
-    summary = {"models": 0, "tests": 0, "tests_passed": 0, "failed": []}
+    summary = {"models": 0, "tests": 0, "tests_passed": 0, "tests_warned": 0, "failed": []}
     for result in results:
         unique_id = result.get("unique_id", "")
         status = result.get("status")
@@ -138,6 +140,7 @@ def summarise_run_results(path: Path) -> dict:
         if unique_id.startswith(("test.", "unit_test.")):
             summary["tests"] += 1
             summary["tests_passed"] += status == "pass"
+            summary["tests_warned"] += status == "warn"
         if status in ("error", "fail"):
             summary["failed"].append(f"{unique_id} ({status})")
     return summary

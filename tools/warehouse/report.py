@@ -24,7 +24,9 @@ def status(warehouse: Warehouse | None = None) -> int:
     dbt = record.get("dbt", {})
     print(f"Published build:     {current.build_id} ({record.get('mode', '?')}, commit {record.get('git_commit') or '?'})")
     print(f"Published at:        {record.get('published_at', '?')} ({age_of(record.get('published_at', ''))} ago)")
-    print(f"Tests:               {dbt.get('tests_passed', 0)}/{dbt.get('tests', 0)} passed, {dbt.get('models', 0)} models built")
+    warned = f", {dbt['tests_warned']} warned (severity warn)" if dbt.get("tests_warned") else ""
+    print(f"Tests:               {dbt.get('tests_passed', 0)}/{dbt.get('tests', 0)} passed{warned}, "
+          f"{dbt.get('models', 0)} models built")
     earlier = [b.build_id for b in warehouse.builds() if b.build_id != current.build_id]
     print(f"Kept for rollback:   {', '.join(earlier) if earlier else 'none'}")
     return 0
