@@ -359,7 +359,9 @@ def test_the_build_after_a_killed_one_succeeds(killed, w1):
     build_id = assert_published(killed.next_build, home)
     assert build_id != first.build_id
     assert killed.leftovers_after_next == [], "the killed build's private folder was not cleaned up"
-    assert home.record(build_id)["mode"] == "incremental"
+    record = home.record(build_id)
+    assert record["mode"] == "incremental"
+    assert record["steps"]["private copy"] >= 0, "the incremental build did not record its private copy"
     assert sorted(p.name for p in (home.warehouse / "builds").glob("*")) == sorted([first.build_id, build_id])
 
 
