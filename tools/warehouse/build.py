@@ -223,13 +223,14 @@ def _build_locked(warehouse: Warehouse, full_refresh: bool, skip: frozenset[str]
         ctx.record["steps"][name] = round(time.perf_counter() - started, 2)
     ctx.record["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     published = warehouse.publish(build_id, private, ctx.record)
-    _copy_boards(published.database.parent / "boards", paths.BOARDS_DIR)
+    copy_boards(published.database.parent / "boards", paths.BOARDS_DIR)
     print(f"\nPublished build {published.build_id} at {os.path.relpath(paths.PUBLISHED, paths.ROOT)}")
     return 0
 
 
-def _copy_boards(source: Path, dest: Path) -> None:
-    """The published build's board images, where users look for them (build/boards/)."""
+def copy_boards(source: Path, dest: Path) -> None:
+    """The served build's board images, where users look for them (build/boards/): after a
+    publish, and after a rollback."""
     if not source.exists():
         return
     clear_dir(dest)

@@ -51,4 +51,13 @@ def rollback(warehouse: Warehouse | None = None) -> int:
         print(f"error: {exc}")
         return 1
     print(f"Rolled back: BI tools now read build {build.build_id} at {paths.PUBLISHED}")
+    images = build.database.parent / "boards"
+    if images.exists():
+        from warehouse.build import copy_boards  # lazily: status and rollback stay light
+
+        copy_boards(images, paths.BOARDS_DIR)
+        print(f"Board images:        {_rel(paths.BOARDS_DIR)} (of build {build.build_id})")
+    else:
+        print(f"Build {build.build_id} has no board images (built with --skip render-boards); "
+              f"{_rel(paths.BOARDS_DIR)} was left as it was.")
     return 0

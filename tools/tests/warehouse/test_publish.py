@@ -692,6 +692,26 @@ def test_the_last_builds_are_kept(tmp_path):
     assert (warehouse.root / "tally.duckdb").read_text() == ids[-1]
 
 
+
+def test_rollback_brings_back_the_board_images_of_the_build(tmp_path, monkeypatch):
+    """build/boards shows the served build's images: after a rollback, the older build's."""
+    from warehouse import paths, report
+    from warehouse.publish import Warehouse
+
+    boards_dir = tmp_path / "boards"
+    monkeypatch.setattr(paths, "BOARDS_DIR", boards_dir)
+    warehouse = Warehouse(tmp_path / "warehouse")
+    for build_id in ("20260101T000000Z-0000", "20260101T000001Z-0001"):
+        private = warehouse.start_private(build_id, from_published=False)
+        private.write_text(build_id)
+        (private.parent / "boards").mkdir()
+        (private.parent / "boards" / "executive_kpis.png").write_text(f"image of {build_id}")
+        warehouse.publish(build_id, private, {"build_id": build_id})
+    boards_dir.mkdir()
+    (boards_dir / "executive_kpis.png").write_text("image of 20260101T000001Z-0001")
+    assert report.rollback(warehouse) == 0
+    assert (boards_dir / "executive_kpis.png").read_text() == "image of 20260101T000000Z-0000"
+
 if __name__ == "__main__":  # the reader processes of the rebuild test
     mode, *arguments = sys.argv[1:]
     {"read": read_loop, "hold": hold}[mode](*arguments)
