@@ -89,6 +89,15 @@ class MetricRunner:
         return result
 
 
+def saved_query_rows(runner: "MetricRunner", name: str) -> tuple[list[str], list[tuple]]:
+    """(column names, rows) of a saved query, as `mf query --saved-query NAME` answers it."""
+    sql = runner._sql.saved_query_sql(name)
+    if sql is None:
+        raise MetricError(f"MetricFlow could not plan the saved query {name!r}")
+    cursor = runner.connection.execute(sql)
+    return [d[0] for d in cursor.description], cursor.fetchall()
+
+
 def _measures_of(manifest: dict, metric_name: str, seen: set[str] | None = None) -> set[str]:
     """Every measure a metric reads, through ratio and derived inputs."""
     seen = seen or set()

@@ -76,6 +76,21 @@ class CanonicalSql:
             return None
 
 
+    @lru_cache(maxsize=64)
+    def saved_query_sql(self, name: str) -> str | None:
+        """MetricFlow's SQL for a saved query (`mf query --saved-query NAME --explain`)."""
+        engine = self._load()
+        if engine is None:
+            return None
+        try:
+            from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
+
+            request = MetricFlowQueryRequest.create(saved_query_name=name)
+            return engine.explain(mf_request=request).sql_statement.without_descriptions.sql
+        except Exception:
+            return None
+
+
 def _renderer_for(dialect: str):
     try:
         if dialect == "duckdb":
