@@ -239,11 +239,14 @@ def copy_boards(source: Path, dest: Path) -> None:
 
 
 def _fail(warehouse: Warehouse, ctx: BuildContext, step: str, reason: str) -> int:
+    evidence = failing_rows(ctx.private, paths.TARGET_DIR / "run_results.json")
     warehouse.discard_private(ctx.private)
     failed = ctx.record.get("dbt", {}).get("failed", [])
     print(f"\nBUILD FAILED at step '{step}': {reason}", file=sys.stderr)
     for item in failed[:20]:
         print(f"  - {item}", file=sys.stderr)
+        for line in evidence.get(item.rsplit(" (", 1)[0], []):
+            print(f"      {line}", file=sys.stderr)
     current = warehouse.current()
     if current is None:
         print("Nothing was published; there is no earlier build to serve.", file=sys.stderr)
@@ -254,6 +257,37 @@ def _fail(warehouse: Warehouse, ctx: BuildContext, step: str, reason: str) -> in
             file=sys.stderr,
         )
     return 1
+
+
+def failing_rows(database: Path, run_results: Path, limit: int = 5) -> dict[str, list[str]]:
+    """{failed data test: its first rows in order, e.g. 'record_key=164, version=..., different_contents=2'},
+    read from the private copy before it is discarded, so the output names the keys to look at.
+    Best effort: a test whose query cannot run again here is left out."""
+    if not run_results.exists() or not database.exists():
+        return {}
+    failed = [r for r in json.loads(run_results.read_text()).get("results", [])
+              if r.get("status") == "fail" and r.get("unique_id", "").startswith("test.") and r.get("compiled_code")]
+    if not failed:
+        return {}
+    rows: dict[str, list[str]] = {}
+    try:
+        con = duckdb.connect(str(database), read_only=True)
+    except duckdb.Error:
+        return {}
+    with con:
+        for result in failed[:20]:
+            try:
+                cursor = con.execute(
+                    f"select * from (\n{result['compiled_code']}\n) as failures order by all limit {limit}"
+                )
+                names = [d[0] for d in cursor.description]
+                found = cursor.fetchall()
+            except duckdb.Error:
+                continue
+            rows[result["unique_id"]] = [", ".join(f"{n}={v}" for n, v in zip(names, row)) for row in found]
+            if (result.get("failures") or 0) > limit:
+                rows[result["unique_id"]].append(f"... {result['failures'] - limit} more")
+    return rows
 
 
 def clear_dir(directory: Path) -> None:

@@ -335,6 +335,8 @@ def test_duplicate_key_fails_the_build_naming_the_keys(duplicated):
             assert result["failures"] == len(ids)
             keys = sorted(r[0] for r in con.execute(result["compiled_code"]).fetchall())
             assert keys == sorted(ids), f"{table}: the test names {keys[:10]}, the manifest {ids[:10]}"
+            for key in keys[:5]:  # the build prints each failed test's first rows
+                assert f"      record_key={key}, version=" in duplicated.output, f"the output does not name {key}"
 
 
 def test_null_key(con, defective):
