@@ -19,6 +19,7 @@ import io
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -192,7 +193,11 @@ SQL_CORPUS: dict[str, tuple[bytes, str]] = {
         b"qualify row_number() over (partition by customer_id order by order_date desc) = 1\n",
         CLEAN_PARSE,
     ),
-    "duckdb_casts.sql": (b"select order_date::date as d, '1'::int + 1 as n, gross_revenue_usd::decimal(18,2) as r from marts.fct_orders", CLEAN_PARSE),
+    "duckdb_casts.sql": (
+        b"select order_date::date as d, '1'::int + 1 as n, gross_revenue_usd::decimal(18,2) as r from "
+        b"marts.fct_orders",
+        CLEAN_PARSE,
+    ),
     "duckdb_exclude_replace.sql": (
         b"select * exclude (customer_id) replace (gross_revenue_usd * 2 as gross_revenue_usd) from marts.fct_orders",
         CLEAN_PARSE,
@@ -202,13 +207,20 @@ SQL_CORPUS: dict[str, tuple[bytes, str]] = {
         ANY,
     ),
     "duckdb_from_first.sql": (b"from marts.fct_orders select count(*) as order_rows", ANY),
-    "duckdb_group_by_all.sql": (b"select customer_id, sum(gross_revenue_usd) as gross_revenue from marts.fct_orders group by all", CLEAN_PARSE),
+    "duckdb_group_by_all.sql": (
+        b"select customer_id, sum(gross_revenue_usd) as gross_revenue from marts.fct_orders group by all",
+        CLEAN_PARSE,
+    ),
     "duckdb_pivot.sql": (b"pivot marts.fct_orders on order_status using sum(gross_revenue_usd)", ANY),
     "duckdb_table_functions.sql": (
-        b"select * from read_parquet('nowhere/*.parquet') join generate_series(1, 10) as g(n) on true, unnest([1, 2]) as u(x)",
+        b"select * from read_parquet('nowhere/*.parquet') join generate_series(1, 10) as g(n) on true, "
+        b"unnest([1, 2]) as u(x)",
         ANY,
     ),
-    "duckdb_positional_params.sql": (b"select * from marts.fct_orders where order_id = $1 or customer_id = ? or order_id = $name", ANY),
+    "duckdb_positional_params.sql": (
+        b"select * from marts.fct_orders where order_id = $1 or customer_id = ? or order_id = $name",
+        ANY,
+    ),
     "postgres_ilike_distinct_on.sql": (
         b"select distinct on (customer_id) customer_id, order_id from marts.fct_orders\n"
         b"where order_status ilike '%cancel%' order by customer_id, order_date desc\n",
@@ -222,7 +234,10 @@ SQL_CORPUS: dict[str, tuple[bytes, str]] = {
         b"select `o`.`order_id`, item from `marts`.`fct_orders` as `o`\nlateral view explode(array(1, 2)) t as item\n",
         ANY,
     ),
-    "bigquery_project_table.sql": (b"select * from `my-project.marts.fct_orders` where _partitiontime is not null", ANY),
+    "bigquery_project_table.sql": (
+        b"select * from `my-project.marts.fct_orders` where _partitiontime is not null",
+        ANY,
+    ),
     "tsql_top_brackets.sql": (b"select top 10 [order_id] from [marts].[fct_orders] with (nolock)", ANY),
     "snowflake_variant_path.sql": (b"select payload:items[0].price::number as p from raw.events", ANY),
     "mysql_limit_offset.sql": (b"select * from marts.fct_orders limit 10, 20", ANY),
@@ -236,18 +251,29 @@ SQL_CORPUS: dict[str, tuple[bytes, str]] = {
         ANY,
     ),
     "values_only.sql": (b"values (1, 'a'), (2, 'b')", ANY),
-    "cte_shadows_mart.sql": (b"with fct_orders as (select 1 as gross_revenue_usd) select sum(gross_revenue_usd) as gross_revenue from fct_orders", CLEAN_PARSE),
+    "cte_shadows_mart.sql": (
+        b"with fct_orders as (select 1 as gross_revenue_usd) select sum(gross_revenue_usd) as gross_revenue from "
+        b"fct_orders",
+        CLEAN_PARSE,
+    ),
     "self_reference.sql": (b"with a as (select * from a) select * from a", ANY),
-    "star_of_unknown.sql": (b"select sum(x) as gross_revenue from (select * from nowhere.unknown_table) as t", CLEAN_PARSE),
+    "star_of_unknown.sql": (
+        b"select sum(x) as gross_revenue from (select * from nowhere.unknown_table) as t",
+        CLEAN_PARSE,
+    ),
     "correlated_subquery.sql": (
-        b"select o.order_id, (select sum(i.gross_revenue_usd) from marts.fct_orders i where i.customer_id = o.customer_id)"
+        b"select o.order_id, (select sum(i.gross_revenue_usd) from marts.fct_orders i "
+        b"where i.customer_id = o.customer_id)"
         b" as customer_revenue from marts.fct_orders o",
         CLEAN_PARSE,
     ),
     "aggregate_of_aggregate.sql": (b"select sum(sum(gross_revenue_usd)) as gross_revenue from marts.fct_orders", ANY),
     "aggregate_in_where.sql": (b"select order_id from marts.fct_orders where sum(gross_revenue_usd) > 0", ANY),
     "window_in_aggregate.sql": (b"select sum(row_number() over ()) as n from marts.fct_orders", ANY),
-    "nested_window.sql": (b"select avg(sum(gross_revenue_usd)) over () as gross_revenue from marts.fct_orders group by customer_id", ANY),
+    "nested_window.sql": (
+        b"select avg(sum(gross_revenue_usd)) over () as gross_revenue from marts.fct_orders group by customer_id",
+        ANY,
+    ),
     "lateral_join.sql": (
         b"select o.order_id, l.n from marts.fct_orders o, lateral (select o.gross_revenue_usd * 2 as n) l",
         ANY,
@@ -258,7 +284,10 @@ SQL_CORPUS: dict[str, tuple[bytes, str]] = {
         ANY,
     ),
     # --- more than one statement, DDL and DML ----------------------------------------------------
-    "multiple_statements.sql": (b"select 1 as one;\nselect count(*) as orders from marts.fct_orders;\nselect 3;\n", CLEAN_PARSE),
+    "multiple_statements.sql": (
+        b"select 1 as one;\nselect count(*) as orders from marts.fct_orders;\nselect 3;\n",
+        CLEAN_PARSE,
+    ),
     "ddl.sql": (
         b"create table scratch.t as select * from marts.fct_orders;\n"
         b"create or replace view scratch.v as select 1 as one;\ndrop table if exists scratch.t;\n"
@@ -268,15 +297,20 @@ SQL_CORPUS: dict[str, tuple[bytes, str]] = {
     "dml.sql": (
         b"insert into scratch.t select * from marts.fct_orders;\n"
         b"update scratch.t set x = 1 where x is null;\ndelete from scratch.t where x = 2;\n"
-        b"merge into scratch.t using marts.fct_orders s on t.order_id = s.order_id when matched then update set x = 1;\n",
+        b"merge into scratch.t using marts.fct_orders s on t.order_id = s.order_id "
+        b"when matched then update set x = 1;\n",
         ANY,
     ),
     "session_commands.sql": (
-        b"set threads = 4;\npragma version;\nattach 'x.duckdb' as x;\nuse marts;\nshow tables;\ndescribe marts.fct_orders;\n"
+        b"set threads = 4;\npragma version;\nattach 'x.duckdb' as x;\nuse marts;\nshow tables;\n"
+        b"describe marts.fct_orders;\n"
         b"explain select 1;\nbegin;\ncommit;\ncopy marts.fct_orders to 'x.csv';\ninstall httpfs;\nload httpfs;\n",
         ANY,
     ),
-    "insert_then_select.sql": (b"insert into scratch.t values (1);\nselect sum(gross_revenue_usd) as gross_revenue from marts.fct_orders\n", ANY),
+    "insert_then_select.sql": (
+        b"insert into scratch.t values (1);\nselect sum(gross_revenue_usd) as gross_revenue from marts.fct_orders\n",
+        ANY,
+    ),
     # --- suppressions gone wrong ---------------------------------------------------------------
     "suppression_junk.sql": (
         b"-- tally: ignore[] because\n-- tally: ignore[ZZ999, , MC] because\n-- tally: ignore[MC002\n"
@@ -299,7 +333,8 @@ BOARD_CORPUS: dict[str, tuple[str | bytes, str]] = {
     "top_level_number.yml": ("42\n", UNREADABLE),
     "two_documents.yml": ("title: one\n---\ntitle: two\n", UNREADABLE),
     "duplicate_keys.yml": (
-        "title: Dupes\ntitle: Dupes again\nqueries:\n  q: select 1 as one\n  q: select count(*) as orders from marts.fct_orders\n"
+        "title: Dupes\ntitle: Dupes again\nqueries:\n  q: select 1 as one\n"
+        "  q: select count(*) as orders from marts.fct_orders\n"
         "queries:\n  r: select 2 as two\n",
         ANY,
     ),
@@ -310,7 +345,10 @@ BOARD_CORPUS: dict[str, tuple[str | bytes, str]] = {
     "sql_is_a_list.yml": ("queries:\n  q:\n    sql: [select 1, select 2]\n", UNREADABLE),
     "sql_is_a_mapping.yml": ("queries:\n  q:\n    sql: {select: 1}\n", UNREADABLE),
     "sql_is_a_number.yml": ("queries:\n  q:\n    sql: 42\n  r: 3.14\n", UNREADABLE),
-    "sql_is_null_or_bool.yml": ("queries:\n  q:\n    sql: null\n  r:\n    sql: true\n  s: ~\n  t: 2024-01-01\n", UNREADABLE),
+    "sql_is_null_or_bool.yml": (
+        "queries:\n  q:\n    sql: null\n  r:\n    sql: true\n  s: ~\n  t: 2024-01-01\n",
+        UNREADABLE,
+    ),
     "queries_is_a_list.yml": ("queries:\n  - select 1\n  - sql: select 2\n", ANY),
     "queries_is_a_string.yml": ("queries: select 1\ncharts: nope\nrows: 7\n", ANY),
     "unknown_chart_types.yml": (
@@ -327,7 +365,8 @@ BOARD_CORPUS: dict[str, tuple[str | bytes, str]] = {
     "inline_queries.yml": (
         "charts:\n"
         "  a: {type: line, query: 'select count(*) as orders from marts.fct_orders', y: orders}\n"
-        "  b: {type: bar, query: {sql: 'select sum(gross_revenue_usd) as gross_revenue from marts.fct_orders'}, y: gross_revenue}\n"
+        "  b: {type: bar, query: {sql: 'select sum(gross_revenue_usd) as gross_revenue from marts.fct_orders'},"
+        " y: gross_revenue}\n"
         "  c: {type: bar, query: {sql: [not, sql]}, y: x}\n"
         "  d: {type: bar, query: 'select (((', y: x}\n",
         ANY,
@@ -339,7 +378,10 @@ BOARD_CORPUS: dict[str, tuple[str | bytes, str]] = {
         "tabs: 5\ngrid: null\ncols: 'x'\n",
         ANY,
     ),
-    "recursive_alias.yml": ("queries:\n  q: select 1 as one\nrows: &loop [*loop, {type: bar, query: q, y: one}]\n", ANY),
+    "recursive_alias.yml": (
+        "queries:\n  q: select 1 as one\nrows: &loop [*loop, {type: bar, query: q, y: one}]\n",
+        ANY,
+    ),
     "recursive_alias_mapping.yml": ("queries:\n  q: select 1 as one\ntabs: &m {a: *m, b: [*m]}\n", ANY),
     "aliases_everywhere.yml": (
         "x: &sql select count(*) as orders from marts.fct_orders\nqueries:\n  q: *sql\n  r: {sql: *sql}\n"
@@ -350,7 +392,8 @@ BOARD_CORPUS: dict[str, tuple[str | bytes, str]] = {
     "python_tags.yml": ("queries:\n  q: !!python/object/apply:os.system ['echo pwned']\n  r: !custom select 1\n", ANY),
     "jinja_in_board.yml": (
         "queries:\n  base: select * from marts.fct_orders where {{ filter('region') }}\n"
-        "  q: |\n    select count(*) as orders from {{ queries.base }} as b\n    where {{ filter_date_range('order_date') }}\n"
+        "  q: |\n    select count(*) as orders from {{ queries.base }} as b\n"
+        "    where {{ filter_date_range('order_date') }}\n"
         "  self: select * from {{ queries.self }}\n"
         "  boom: select {{ 1 / 0 }} as x\n"
         "  broken: select {{ queries.base\n"
@@ -358,11 +401,15 @@ BOARD_CORPUS: dict[str, tuple[str | bytes, str]] = {
         ANY,
     ),
     "block_scalars.yml": (
-        "queries:\n  a: |\n\n\n  b: >-\n    select\n    1 as one\n  c: |+\n    select count(*) as orders\n    from marts.fct_orders\n\n\n"
+        "queries:\n  a: |\n\n\n  b: >-\n    select\n    1 as one\n"
+        "  c: |+\n    select count(*) as orders\n    from marts.fct_orders\n\n\n"
         "  d: |2\n      select 2 as two\n",
         ANY,
     ),
-    "broken_sql_in_board.yml": ("queries:\n  q: |\n    select sum(gross_revenue_usd as x\n    from marts.fct_orders\n", PARSE_ERROR),
+    "broken_sql_in_board.yml": (
+        "queries:\n  q: |\n    select sum(gross_revenue_usd as x\n    from marts.fct_orders\n",
+        PARSE_ERROR,
+    ),
 }
 
 
@@ -432,12 +479,18 @@ def shared_once():
     return build
 
 
+def _expire(_signum, _frame):
+    raise TimeoutError("tally ran for more than 120 s on one input: it hangs")
+
+
 def _main(*argv: str, stdin: bytes | None = None) -> Run:
-    """`tally <argv>` in this process, as the console script runs it."""
+    """`tally <argv>` in this process, as the console script runs it (a hang fails the test)."""
     out, err = io.StringIO(), io.StringIO()
     saved_stdin = sys.stdin
     if stdin is not None:
         sys.stdin = io.TextIOWrapper(io.BytesIO(stdin))
+    previous = signal.signal(signal.SIGALRM, _expire)
+    signal.alarm(120)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
@@ -445,6 +498,8 @@ def _main(*argv: str, stdin: bytes | None = None) -> Run:
             except SystemExit as exc:  # argparse's own usage errors
                 code = exc.code
     finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
         sys.stdin = saved_stdin
     return Run(code, out.getvalue(), err.getvalue())
 
@@ -552,8 +607,8 @@ def test_real_subprocess_on_the_corpus(tiny_warehouse, tmp_path):
     """Once for real, as a user would: one process, every file, text report."""
     paths = [str(_write(tmp_path, name, content)) for name, (content, _e) in _light(SQL_CORPUS).items()]
     paths += [str(_write(tmp_path, name, content)) for name, (content, _e) in _light(BOARD_CORPUS).items()]
-    run = _subprocess("check", "--no-parse", "--project-dir", str(ROOT), "--target-path", str(tiny_warehouse.target_dir),
-                      *paths)
+    run = _subprocess("check", "--no-parse", "--project-dir", str(ROOT),
+                      "--target-path", str(tiny_warehouse.target_dir), *paths)
     _no_crash(run)
     assert run.code == 1, run.output[-2000:]
     assert "PE001" in run.stdout and "PE002" in run.stdout
@@ -586,7 +641,8 @@ def test_missing_manifest(tmp_path, tiny_warehouse):
     query = _write(tmp_path, "q.sql", "select 1")
     run = _subprocess("check", "--no-parse", "--project-dir", str(ROOT), "--target-path", str(target), str(query))
     _assert_tool_error(run, "no dbt manifest", "dbt parse")
-    run = _main("check", "--manifest", str(tmp_path / "nowhere" / "manifest.json"), "--project-dir", str(ROOT), str(query))
+    run = _main("check", "--manifest", str(tmp_path / "nowhere" / "manifest.json"), "--project-dir", str(ROOT),
+                str(query))
     _assert_tool_error(run, "no dbt manifest")
 
 
@@ -676,14 +732,16 @@ def test_broken_configuration(kind, tmp_path, tiny_warehouse):
 
 
 def test_broken_configuration_in_a_real_process(tmp_path, tiny_warehouse):
-    config = _write(tmp_path, "pyproject.toml", "[tool.tally]\nignore = ['MC002']\n[tool.tally.severity]\nMC002 = 'info'\n")
+    config = _write(tmp_path, "pyproject.toml",
+                    "[tool.tally]\nignore = ['MC002']\n[tool.tally.severity]\nMC002 = 'info'\n")
     query = _write(tmp_path, "q.sql", "select 1 as one")
-    run = _subprocess("check", "--no-parse", "--project-dir", str(ROOT), "--target-path", str(tiny_warehouse.target_dir),
-                      "--config", str(config), str(query))
+    run = _subprocess("check", "--no-parse", "--project-dir", str(ROOT),
+                      "--target-path", str(tiny_warehouse.target_dir), "--config", str(config), str(query))
     _assert_tool_error(run, "MC002 is both ignored")
 
 
-@pytest.mark.parametrize("content", [b"{broken", b"[]", b'{"nodes": [1]}', b'{"nodes": {"model.x": 7}, "sources": null}'])
+@pytest.mark.parametrize("content", [b"{broken", b"[]", b'{"nodes": [1]}',
+                                     b'{"nodes": {"model.x": 7}, "sources": null}'])
 def test_corrupt_catalog_is_ignored(content, tmp_path, tiny_warehouse, shared_once, monkeypatch):
     """Column types are a bonus: a catalog that cannot be used is dropped, and the check runs."""
     target = _target_with(tmp_path, tiny_warehouse, manifest=(tiny_warehouse.target_dir / "manifest.json").read_bytes(),
