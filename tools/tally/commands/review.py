@@ -32,7 +32,7 @@ from tally.reports import review as review_report
 from tally.review import breaking, changes as changes_module, findings as findings_module, numbers as numbers_module
 from tally.review.result import HeadError, ReviewResult
 from tally.review.settings import ReviewSettings
-from tally.review.workspace import ReviewError, Workspace, git, open_workspace, parse
+from tally.review.workspace import ReviewError, Workspace, git, locked, open_workspace, parse
 
 
 class Timer:
@@ -63,7 +63,8 @@ def run(args) -> int:
     except config_module.ConfigError as exc:
         raise ToolError(str(exc)) from None
     try:
-        result = review(project_dir, config, settings, args)
+        with locked(settings.work_path / "head.lock"):  # one review of a project at a time
+            result = review(project_dir, config, settings, args)
     except ReviewError as exc:
         raise ToolError(str(exc)) from None
     render = review_report.render_markdown if args.format == "markdown" else review_report.render_json
@@ -107,7 +108,7 @@ def review(project_dir: Path, config, settings: ReviewSettings, args) -> ReviewR
     if ws.head_parse_error:
         result.errors.append(HeadError("parse", None, ws.head_parse_error))
         return result
-    head_artifacts = _snapshot(ws.head.target_dir, ws.run_dir / "head" / "artifacts")
+    head_artifacts = _snapshot(ws.head.target_dir, ws.run_dir / "head-artifacts")
 
     build = not args.no_build
     skipped = None

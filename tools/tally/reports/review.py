@@ -70,6 +70,16 @@ def percent(value: float | None) -> str:
     return f"{value:+.1f}%" if abs(value) >= 0.05 else f"{value:+.2f}%"
 
 
+PLURALS = {"model": "models", "seed": "seeds", "snapshot": "snapshots", "source": "sources",
+           "semantic_model": "semantic models", "metric": "metrics", "saved_query": "saved queries",
+           "exposure": "exposures"}
+
+
+def _count(n: int, kind: str) -> str:
+    """3 'saved_query' -> '3 saved queries'; 1 -> '1 saved query'."""
+    return f"{n} {kind.replace('_', ' ') if n == 1 else PLURALS.get(kind, kind + 's')}"
+
+
 def _names(items: list[str], limit: int = 8) -> str:
     shown = ", ".join(f"`{i}`" for i in items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
@@ -94,18 +104,18 @@ def _verdict(result: ReviewResult) -> list[str]:
     if result.errors:
         reasons.append(f"**head does not {'build' if any(e.stage == 'build' for e in result.errors) else 'parse'}**")
     if result.failing_breaking:
-        reasons.append(f"**{len(result.failing_breaking)} breaking change(s)**")
+        reasons.append(f"**{_count(len(result.failing_breaking), 'breaking change')}**")
     if result.error_findings:
-        reasons.append(f"**{result.error_findings} new finding(s) at error severity**")
+        reasons.append(f"**{_count(result.error_findings, 'new finding')} at error severity**")
     impact = {
-        "moved": f"{len(summary['metrics_moved'])} metric(s) moved: {_names(summary['metrics_moved'], 5)}",
+        "moved": f"{_count(len(summary['metrics_moved']), 'metric')} moved: {_names(summary['metrics_moved'], 5)}",
         "none": "no metric impact",
         "unknown": "metric impact not measured" if not (result.numbers and result.numbers.skipped)
         else "numbers skipped",
     }[result.metric_impact]
-    facts = [f"{summary['changed_nodes']} node(s) changed, {summary['downstream_nodes']} downstream", impact]
+    facts = [f"{_count(summary['changed_nodes'], 'node')} changed, {summary['downstream_nodes']} downstream", impact]
     if summary["marts_differing"]:
-        facts.append(f"rows differ in {_names(summary['marts_differing'], 4)}")
+        facts.append(f"data differs in {_names(summary['marts_differing'], 4)}")
     lines = [f"## tally review {verdict} {mark}", ""]
     lines.append(f"Head against {against}" + (f": {'; '.join(reasons)}." if reasons else "."))
     lines.append("")
@@ -148,7 +158,9 @@ def _what_changed(result: ReviewResult) -> list[str]:
             what = f"renamed from `{node.renamed_from}`"
         detail = []
         if node.name in per_model and node.resource_type == "model":
-            detail.append(", ".join(f"{n} column(s) {kind}" for kind, n in per_model[node.name].items()))
+            detail.append(", ".join(f"{_count(n, 'column')} {kind}" for kind, n in per_model[node.name].items()))
+        elif node.resource_type == "model" and node.change in ("modified", "renamed"):
+            detail.append("no output column changed")
         if node.name in components and node.resource_type == "metric":
             detail.append(", ".join(components[node.name]))
         if node.seen_by == "tally" and node.resource_type == "metric" and node.change != "removed":
@@ -161,9 +173,9 @@ def _what_changed(result: ReviewResult) -> list[str]:
     by_type: dict[str, list[str]] = {}
     for node in changes.downstream:
         by_type.setdefault(node.resource_type, []).append(node.name)
-    parts = [f"{len(names)} {kind.replace('_', ' ')}(s)" for kind, names in by_type.items()]
+    parts = [_count(len(names), kind) for kind, names in by_type.items()]
     if changes.tiles:
-        parts.append(f"{len(changes.tiles)} dashboard tile(s)")
+        parts.append(_count(len(changes.tiles), "dashboard tile"))
     lines.append("Downstream: " + (", ".join(parts) if parts else "nothing") + ".")
     lines.append("")
     if changes.columns:
@@ -178,7 +190,7 @@ def _what_changed(result: ReviewResult) -> list[str]:
     if changes.downstream or changes.tiles:
         lines += ["<details><summary>Everything downstream</summary>", ""]
         for kind, names in by_type.items():
-            lines.append(f"* {kind.replace('_', ' ')}s: {_names(sorted(names), 40)}")
+            lines.append(f"* {PLURALS.get(kind, kind)}: {_names(sorted(names), 40)}")
         if changes.tiles:
             lines.append(f"* dashboard tiles: {_names(changes.tiles, 40)}")
         lines += ["", "</details>", ""]
@@ -223,7 +235,7 @@ def _numbers(result: ReviewResult) -> list[str]:
         moved = [m for m in numbers.metrics if m.moved]
         errors = [m for m in numbers.metrics if m.error]
         if not moved:
-            lines += [f"**No metric impact**: {len(numbers.metrics)} impacted metric(s) checked, "
+            lines += [f"**No metric impact**: {_count(len(numbers.metrics), 'impacted metric')} checked, "
                       f"none moved. {scope}", ""]
         else:
             lines += [scope, "", f"| Metric | {numbers.grain.capitalize()}s moved | Largest move | Base | Head | Change | % |",
@@ -280,8 +292,10 @@ def _numbers(result: ReviewResult) -> list[str]:
             continue
         if outcome.cached:
             builds.append(f"{outcome.side}: cached")
+        elif not outcome.built and outcome.note:
+            builds.append(f"{outcome.side}: {outcome.note}")
         else:
-            builds.append(f"{outcome.side}: {outcome.built} node(s) in {outcome.seconds:.0f}s"
+            builds.append(f"{outcome.side}: {_count(outcome.built, 'node')} built in {outcome.seconds:.0f}s"
                           + (f" ({outcome.note})" if outcome.note else ""))
     if builds:
         lines += [f"<sub>Builds: {'; '.join(builds)}.</sub>", ""]
@@ -301,13 +315,13 @@ def _findings(result: ReviewResult) -> list[str]:
         return lines + ["_Not checked._", ""]
     everything = findings.all
     if not everything:
-        lines.append(f"None: {len(findings.files)} changed file(s) checked by {findings.rules_run} tally rules"
-                     + (f", {findings.sqlfluff_files} SQL file(s) by sqlfluff." if findings.sqlfluff_files else "."))
+        lines.append(f"None: {_count(len(findings.files), 'changed file')} checked by {findings.rules_run} tally rules"
+                     + (f", {_count(findings.sqlfluff_files, 'SQL file')} by sqlfluff." if findings.sqlfluff_files else "."))
         return lines + [""] + [f"_{n}_" for n in findings.notes] + ([""] if findings.notes else [])
     errors = sum(f.severity == Severity.ERROR for f in everything)
     old = len(findings.errors) - len(findings.failing)
-    lines.append(f"**{errors} error(s)" + (f" ({old} already in base)" if old else "")
-                 + f", {len(everything) - errors} other** in {len(findings.files)} changed file(s).")
+    lines.append(f"**{_count(errors, 'error')}" + (f" ({old} already in base)" if old else "")
+                 + f", {len(everything) - errors} other** in {_count(len(findings.files), 'changed file')}.")
     lines += ["", "| | Where | Rule | Finding |", "|---|---|---|---|"]
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     everything.sort(key=lambda f: (order[f.severity], f.details.get("new") is False, f.sort_key()))

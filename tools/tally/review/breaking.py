@@ -87,7 +87,7 @@ def _compare_mart(old: Node, new: Node | None, change, changes: Changes, version
         found.append(breaking("contract dropped", "enforced", "not enforced"))
     before, after = _declared(base, old), _declared(head, new)
     renamed = {c.renamed_from: c.column for c in changes.columns
-               if c.change == "renamed" and c.model in (old.name, new.name)}
+               if c.change == "renamed" and c.base_model_id == old.unique_id}
     for name, data_type in before.items():
         if name in after:
             if _type(data_type) and _type(after[name]) and _type(data_type) != _type(after[name]):

@@ -115,6 +115,8 @@ class ColumnChange:
     base: str | None = None  # the column's expression over its parents' columns
     head: str | None = None
     renamed_from: str | None = None
+    base_model_id: str | None = None
+    head_model_id: str | None = None
 
     @property
     def label(self) -> str:
@@ -155,12 +157,6 @@ class Changes:
     @property
     def impacted_metrics(self) -> list[str]:
         return sorted(set(self.metrics_by_column) | set(self.metrics_by_definition) | set(self.metrics_by_table))
-
-    def of_type(self, resource_type: str, downstream: bool = True) -> list[NodeChange]:
-        found = [n for n in self.nodes if n.resource_type == resource_type]
-        if downstream:
-            found += [n for n in self.downstream if n.resource_type == resource_type]
-        return found
 
     @property
     def changed_models(self) -> list[NodeChange]:
@@ -227,7 +223,7 @@ def compare(base: SideAnalysis, head: SideAnalysis, dbt_modified: list[str]) -> 
         if raw is None or _kind(raw) not in RESOURCE_TYPES:
             continue
         kind = "added" if unique_id in added else "modified"
-        direct[unique_id] = NodeChange(unique_id, raw.get("name", unique_id), _kind(raw), kind, _path(raw))
+        direct[unique_id] = NodeChange(unique_id, _name(raw, unique_id), _kind(raw), kind, _path(raw))
 
     # Metrics, compared by tally (dbt's comparison does not look at their definitions).
     base_defs = metric_definitions(base)
@@ -257,10 +253,10 @@ def compare(base: SideAnalysis, head: SideAnalysis, dbt_modified: list[str]) -> 
         new_id = changes.renames.get(unique_id)
         if new_id is not None:
             new_raw = head_nodes[new_id]
-            direct[new_id] = NodeChange(new_id, new_raw.get("name", new_id), _kind(new_raw), "renamed", _path(new_raw),
-                                        renamed_from=raw.get("name"), seen_by="tally")
+            direct[new_id] = NodeChange(new_id, _name(new_raw, new_id), _kind(new_raw), "renamed", _path(new_raw),
+                                        renamed_from=_name(raw, unique_id), seen_by="tally")
         else:
-            direct[unique_id] = NodeChange(unique_id, raw.get("name", unique_id), _kind(raw), "removed", _path(raw),
+            direct[unique_id] = NodeChange(unique_id, _name(raw, unique_id), _kind(raw), "removed", _path(raw),
                                            seen_by="tally")
     changes.nodes = sorted(direct.values(), key=_order)
 
@@ -272,7 +268,7 @@ def compare(base: SideAnalysis, head: SideAnalysis, dbt_modified: list[str]) -> 
     for unique_id in sorted(below - set(direct)):
         raw = head_nodes.get(unique_id)
         if raw is not None and _kind(raw) in RESOURCE_TYPES:
-            changes.downstream.append(NodeChange(unique_id, raw.get("name", unique_id), _kind(raw), "downstream",
+            changes.downstream.append(NodeChange(unique_id, _name(raw, unique_id), _kind(raw), "downstream",
                                                  _path(raw)))
     changes.downstream.sort(key=_order)
     changes.metrics_by_table = sorted(
@@ -297,6 +293,12 @@ def _order(node: NodeChange) -> tuple:
 
 def _kind(raw: dict) -> str:
     return raw.get("resource_type", "")
+
+
+def _name(raw: dict, unique_id: str) -> str:
+    """A node's name, with its version when it has one (`fct_orders.v2`)."""
+    name = raw.get("name") or unique_id.split(".")[-1]
+    return f"{name}.v{raw['version']}" if raw.get("version") is not None else name
 
 
 def _path(raw: dict) -> str:
@@ -334,6 +336,8 @@ def _renames(base: SideAnalysis, head: SideAnalysis, removed: list[str], added: 
         for new in added:
             if _kind(base_nodes[old]) != _kind(head_nodes[new]):
                 continue
+            if base_nodes[old].get("name") == head_nodes[new].get("name"):
+                continue  # the same model under a new version, not a rename (see breaking.py)
             score = _likeness(base, head, old, new)
             if score >= RENAME_THRESHOLD:
                 candidates.append((score, old, new))
@@ -463,21 +467,23 @@ def column_changes(base: SideAnalysis, head: SideAnalysis, changes: Changes) -> 
     reverse = {new: old for old, new in changes.renames.items()}
     found: list[ColumnChange] = []
     for node in changes.nodes:
-        if node.resource_type != "model":
-            continue
-        if node.change == "removed":
-            for name in sorted(_columns(base, node.unique_id)):
-                found.append(ColumnChange(node.name, name, "removed"))
-            continue
-        old_id = reverse.get(node.unique_id, node.unique_id)
-        before = _columns(base, old_id) if old_id in base.shared.project.nodes else {}
-        after = _columns(head, node.unique_id)
-        if node.change == "added":
+        if node.resource_type != "model" or node.change == "added":
             continue  # a new model: every column is new, nothing to compare
+        old_id = node.unique_id if node.change == "removed" else reverse.get(node.unique_id, node.unique_id)
+        new_id = None if node.change == "removed" else node.unique_id
+        if old_id not in base.shared.project.nodes:
+            continue
+
+        def change(column: str, kind: str, before=None, after=None, renamed_from=None) -> ColumnChange:
+            return ColumnChange(node.name, column, kind, before, after, renamed_from, old_id, new_id)
+
         names = {old: head.shared.project.nodes[new].name for old, new in changes.renames.items()
                  if new in head.shared.project.nodes}
-        before = {name: _normalise(base, expr, names) for name, expr in before.items()}
-        after = {name: _normalise(head, expr, {}) for name, expr in after.items()}
+        before = {name: _normalise(base, expr, names) for name, expr in _columns(base, old_id).items()}
+        if new_id is None:
+            found += [change(name, "removed", before[name]) for name in sorted(before)]
+            continue
+        after = {name: _normalise(head, expr, {}) for name, expr in _columns(head, new_id).items()}
         removed = [c for c in before if c not in after]
         added = [c for c in after if c not in before]
         renamed = {}
@@ -487,16 +493,16 @@ def column_changes(base: SideAnalysis, head: SideAnalysis, changes: Changes) -> 
             if match:
                 renamed[old] = match
         for old, new in renamed.items():
-            found.append(ColumnChange(node.name, new, "renamed", before[old], after[new], renamed_from=old))
+            found.append(change(new, "renamed", before[old], after[new], renamed_from=old))
         for name in removed:
             if name not in renamed:
-                found.append(ColumnChange(node.name, name, "removed", before[name], None))
+                found.append(change(name, "removed", before[name]))
         for name in added:
             if name not in renamed.values():
-                found.append(ColumnChange(node.name, name, "added", None, after[name]))
+                found.append(change(name, "added", None, after[name]))
         for name in before:
             if name in after and before[name] is not None and after[name] is not None and before[name] != after[name]:
-                found.append(ColumnChange(node.name, name, "changed", before[name], after[name]))
+                found.append(change(name, "changed", before[name], after[name]))
     order = {"removed": 0, "renamed": 1, "changed": 2, "added": 3}
     return sorted(found, key=lambda c: (c.model, order[c.change], c.column))
 
@@ -521,17 +527,14 @@ def _follow_columns(base: SideAnalysis, head: SideAnalysis, changes: Changes) ->
     downstream: set[str] = set()
     metrics: set[str] = set()
     tiles: set[str] = set()
-    head_ids = {n.name: n.unique_id for n in head.shared.project.nodes.values()}
-    base_ids = {n.name: n.unique_id for n in base.shared.project.nodes.values()}
     for column in changes.columns:
         if column.change == "added":
             continue
-        side, ids = (base, base_ids) if column.change in ("removed", "renamed") else (head, head_ids)
+        # a removed or renamed column is followed in base, where it still exists
+        on_base = column.change in ("removed", "renamed") or column.head_model_id is None
+        side = base if on_base else head
         name = column.renamed_from or column.column
-        model_id = ids.get(column.model)
-        if side is base and model_id is None:  # the model itself was renamed
-            old = next((o for o, n in changes.renames.items() if head_ids.get(column.model) == n), None)
-            model_id = old
+        model_id = column.base_model_id if on_base else column.head_model_id
         if model_id is None:
             continue
         key = (model_id, name)

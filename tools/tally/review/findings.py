@@ -155,7 +155,7 @@ def start_sqlfluff(ws: Workspace, files: list[str], dialect: str) -> subprocess.
     if not has_sqlfluff_config(ws.project_dir):
         templater = "dbt" if importlib.util.find_spec("sqlfluff_templater_dbt") else "jinja"
         command += ["--dialect", SQLFLUFF_DIALECTS.get(dialect, dialect), "--templater", templater]
-    scratch = ws.run_dir / "sqlfluff"
+    scratch = ws.settings.work_path / "sqlfluff"
     env = side_env(ws.settings, ws.project_dir, scratch, scratch / "target", scratch / ws.settings.database,
                    ws.project_dir)
     scratch.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,10 @@ refer to it), so a copy of the base warehouse is a valid head warehouse:
       raw-sf0.1/                       the review's raw data, made once per scale (settings.prepare)
       base-<commit>-sf0.1/             one per base commit and scale, reused by later reviews
         project/  target/  state/  logs/  tally.duckdb
-      runs/<id>/head/                  one per review
+      head/                            head's side, reused by each review (partial parsing)
         target/  logs/  tally.duckdb
+      sqlfluff/                        sqlfluff's dbt templater: its own target and scratch file
+      runs/<id>/                       one per review: head's artifacts as the review read them
 """
 
 from __future__ import annotations
@@ -252,7 +254,9 @@ def open_workspace(project_dir: Path, settings: ReviewSettings, base_ref: str | 
     run_dir.mkdir(parents=True, exist_ok=True)
     _prune(work / "runs", settings.keep_runs, keep=run_dir)
 
-    head_root = run_dir / "head"
+    # Head keeps one place across reviews (the command holds head.lock while it runs): dbt's
+    # partial parse only survives when the profile, and so the DuckDB path, stays the same.
+    head_root = work / "head"
     head = Side("head", project_dir, head_root, head_root / "target", head_root / settings.database)
     head.env = side_env(settings, project_dir, head_root, head.target_dir, head.database, project_dir)
 

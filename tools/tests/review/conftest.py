@@ -1,7 +1,7 @@
 """`tally review` on a temporary git repository holding a copy of the project.
 
-The repository is made once per session from the files git tracks (their content on disk, not
-data, build or target), committed as `main`. Each scenario edits the working tree, runs
+The repository is made once per session from the project's files as they are on disk (those git
+tracks and new ones not yet added; never data, build or target), committed as `main`. Each scenario edits the working tree, runs
 `tally review --base main` through the real command line at the tiny scale, and puts the tree
 back. The review's raw data is the session's tiny data set (same seed and scale as the
 project's `prepare` hook would make), and its base build is cached in the repository's
@@ -125,7 +125,9 @@ class ReviewRepo:
 def review_repo(tmp_path_factory, tiny_raw) -> ReviewRepo:
     path = tmp_path_factory.mktemp("review") / "project"
     path.mkdir()
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    # The files git tracks, and new ones not yet added (not ignored: no data, build or target).
+    tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                             cwd=ROOT, capture_output=True, check=True).stdout
     for name in tracked.decode().split("\0"):
         source = ROOT / name
         if not name or not source.is_file():  # deleted in the working tree

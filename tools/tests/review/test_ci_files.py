@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -92,11 +93,17 @@ def test_pre_commit_runs_sqlfluff_on_models_and_tally():
     for hook in hooks.values():
         assert {"id", "name", "entry", "language"} <= set(hook)
         re.compile(hook.get("files", ""))
-        words = shlex.split(hook["entry"])
-        program = next(w for w in words if "=" not in w and w != "env")
-        assert (ROOT / program).exists() or program.startswith("tally"), f"{hook['id']}: {program} not found"
+        shlex.split(hook["entry"])  # pre-commit splits the entry the same way
+        tools = re.findall(r"\.venv/bin/([\w-]+)", hook["entry"])
+        assert tools, f"{hook['id']}: runs no tool from .venv"
+        for tool in tools:  # the project's pinned tools, as `make env` installs them
+            assert (Path(sys.executable).parent / tool).exists(), f"{hook['id']}: {tool} is not installed"
     sqlfluff = hooks["sqlfluff-lint"]
     assert "sqlfluff lint" in sqlfluff["entry"]
+    script = shlex.split(sqlfluff["entry"])
+    if script[:2] == ["bash", "-c"]:
+        checked = subprocess.run(["bash", "-n"], input=script[2], capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stderr
     assert re.search(sqlfluff["files"], "models/marts/sales/fct_orders.sql")
     assert not re.search(sqlfluff["files"], "macros/convert_currency.sql")
     tally = hooks["tally-check"]
