@@ -17,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help build test env env-engines lock data warehouse lint boards serve status rollback \
-        bench parity clean
+        bench load-postgres load-spark parity clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -81,6 +81,12 @@ rollback: env  ## Publish the previous build again
 
 bench: env  ## Benchmarks at SF1 and SF10 (slow); figures under build/bench/
 	$(BIN)/python -m warehouse.bench all
+
+load-postgres: env env-engines data  ## Load the raw data into PostgreSQL (creates role and database)
+	$(BIN)/python -m warehouse load-postgres --raw-dir $(TALLY_RAW_DIR)
+
+load-spark: env env-engines data  ## Load the raw data into Parquet tables of the local Spark session
+	$(BIN)/python -m warehouse load-spark --raw-dir $(TALLY_RAW_DIR)
 
 parity: env env-engines  ## Build on DuckDB, PostgreSQL and Spark and compare every number
 	$(BIN)/python -m warehouse parity

@@ -25,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd = commands.add_parser("serve", help="serve the boards with dct serve")
     serve_cmd.add_argument("--database", type=Path, default=paths.PUBLISHED, help="warehouse to read (read-only)")
     serve_cmd.add_argument("--port", type=int, default=boards.DEFAULT_PORT)
+    for engine in ("postgres", "spark"):
+        load_cmd = commands.add_parser(f"load-{engine}", help=f"load the raw Parquet data into {engine}")
+        load_cmd.add_argument("--raw-dir", type=Path, default=paths.RAW_DIR, help="raw data to load")
     args = parser.parse_args(argv)
 
     if args.command == "build":
@@ -39,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         return boards.run(boards.render_boards, args.database, args.out)
     if args.command == "serve":
         return boards.run(boards.serve, args.database, args.port)
+    if args.command in ("load-postgres", "load-spark"):
+        from warehouse.engines import load
+
+        return load.main(args.command.removeprefix("load-"), args.raw_dir)
     parser.error(f"unknown command {args.command}")
     return 2
 
