@@ -68,11 +68,11 @@ class ProjectLineage:
             for name, expression in columns.items():
                 target = (relation, name)
                 usages: dict[ColumnKey, set[str]] = {}
-                for column in expression.find_all(exp.Column):
+                for column, usage in self.column_usages(expression):
                     key = (column.table.lower(), column.name.lower())
                     if key[0] == relation:
                         continue  # self-reference of an incremental model
-                    usages.setdefault(key, set()).add(self.usage(column, expression))
+                    usages.setdefault(key, set()).add(usage)
                 for key, kinds in usages.items():
                     # the strongest use wins: a value flows on if any use passes it on
                     usage = VALUE if VALUE in kinds else CONDITION if CONDITION in kinds else MASKED
@@ -81,21 +81,32 @@ class ProjectLineage:
                     self.upstream[target].append(edge)
                     self.downstream[key].append(edge)
 
-    def usage(self, column: exp.Expression, root: exp.Expression) -> str:
-        """VALUE, MASKED or CONDITION: what the expression does with one of its columns."""
-        node, child = column.parent, column
-        while node is not None:
+    def column_usages(self, root: exp.Expression) -> list[tuple[exp.Column, str]]:
+        """Every column of an expression with what the expression does with it: VALUE (it flows
+        on), MASKED (hashed or counted) or CONDITION (only tested; the output is a boolean).
+        The innermost of these wrappers decides. One pass from the root down, so a long
+        expression costs its size, not its size times its depth."""
+        found: list[tuple[exp.Column, str]] = []
+        stack: list[tuple[exp.Expression, str]] = [(root, VALUE)]
+        while stack:
+            node, usage = stack.pop()
+            if isinstance(node, exp.Column):
+                found.append((node, usage))
+                continue
             name = _function_name(node)
             if name and (name in self.masking or any(name.startswith(m) for m in self.masking)):
-                return MASKED
-            if isinstance(node, (exp.Count, exp.ApproxDistinct)):
-                return MASKED  # a count of personal data is not personal data
-            if isinstance(node, exp.Predicate) or (isinstance(node, exp.If) and child is node.this):
-                return CONDITION  # only tested: the output holds a boolean, not the value
-            if node is root:
-                break
-            node, child = node.parent, node
-        return VALUE
+                usage = MASKED
+            elif isinstance(node, (exp.Count, exp.ApproxDistinct)):
+                usage = MASKED  # a count of personal data is not personal data
+            elif isinstance(node, exp.Predicate):
+                usage = CONDITION  # only tested: the output holds a boolean, not the value
+            for key, child in node.args.items():
+                children = child if isinstance(child, list) else [child]
+                for item in children:
+                    if isinstance(item, exp.Expression):
+                        inner = CONDITION if isinstance(node, exp.If) and key == "this" else usage
+                        stack.append((item, inner))
+        return found
 
     def origin(self, expression: exp.Expression) -> exp.Expression:
         """`expression` with each column replaced by its origin (see module docstring)."""

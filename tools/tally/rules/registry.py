@@ -29,6 +29,7 @@ from tally.rules.governance.personal_data_in_public_model import PersonalDataInP
 from tally.rules.governance.personal_data_on_dashboard import PersonalDataOnDashboard
 from tally.rules.governance.public_model_without_contract import PublicModelWithoutContract
 from tally.rules.inputs.sql_parse_error import SqlParseError
+from tally.rules.inputs.unanalysable_query import UnanalysableQuery
 from tally.rules.inputs.unreadable_input import UnreadableInput
 from tally.rules.meta.suppressions import SuppressionOfUnknownRule, SuppressionWithoutReason
 from tally.rules.modeling.chained_views import ChainedViews
@@ -118,6 +119,7 @@ RULES: tuple[type[Rule], ...] = (
     # PE: inputs
     SqlParseError,  # PE001
     UnreadableInput,  # PE002
+    UnanalysableQuery,  # PE003
     # TL: suppressions (reported by the engine)
     SuppressionWithoutReason,  # TL001
     SuppressionOfUnknownRule,  # TL002

@@ -21,8 +21,9 @@ class InconsistentDashboardDefinition(Rule):
         Groups every aggregate column of every dashboard query, analysis and SQL file by its
         name and chart labels, and compares what each computes (expression and filters, by
         column lineage, so renamed columns still match). Where one name has several
-        definitions, each one that differs from the most common is reported, with where the
-        others are.
+        definitions, each one that differs from the reference is reported, with where the
+        reference is: the definition that conforms to the metric of that name if there is one,
+        else the most common.
 
     Why it matters:
         When "Active customers" means one thing on the executive board and another on the
@@ -64,7 +65,10 @@ class InconsistentDashboardDefinition(Rule):
                 continue
             counts = {s: sum(1 for t, _, _ in uses if t == s) for s in signatures}
             first_seen = {s: min(i for i, (t, _, _) in enumerate(uses) if t == s) for s in signatures}
-            usual = max(signatures, key=lambda s: (counts[s], -first_seen[s]))
+            # The reference is the definition that matches the metric of that name, if one does;
+            # otherwise the most common one.
+            canonical = {s for s, q, p in uses if _conforms(q, p)}
+            usual = max(signatures, key=lambda s: (s in canonical, counts[s], -first_seen[s]))
             reference = next((q, p) for s, q, p in uses if s == usual)
             ref_location = reference[0].location(reference[1].position)
             for signature, query, projection in uses:
@@ -84,3 +88,7 @@ class InconsistentDashboardDefinition(Rule):
                     signature=signature,
                     usual_signature=usual,
                 )
+
+
+def _conforms(query, projection) -> bool:
+    return any(c.projection is projection and c.conforms for c in query.comparisons)

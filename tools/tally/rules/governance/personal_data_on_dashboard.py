@@ -2,8 +2,7 @@
 
 from typing import Iterable
 
-from sqlglot import exp
-
+from tally.analysis.lineage import VALUE
 from tally.context import QueryContext
 from tally.findings import Finding
 from tally.rules.base import DASHBOARD_KINDS, Rule
@@ -44,11 +43,9 @@ class PersonalDataOnDashboard(Rule):
             return
         for projection in ctx.analysis.projections:
             carried = set()
-            for column in projection.expanded.find_all(exp.Column):
-                if ctx.lineage.usage(column, projection.expanded) != "value":
-                    continue
-                key = (column.table.lower(), column.name.lower())
-                carried |= personal.origins(key)
+            for column, usage in ctx.lineage.column_usages(projection.expanded):
+                if usage == VALUE:
+                    carried |= personal.origins((column.table.lower(), column.name.lower()))
             if not carried:
                 continue
             origin = sorted(carried)[0]
