@@ -5,6 +5,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 SCALE ?= 0.1
+PARITY_SCALE ?= 0.01
 SEED ?= 42
 
 # dbt, MetricFlow and dbt-charts all read these.
@@ -89,7 +90,7 @@ load-spark: env env-engines data  ## Load the raw data into Parquet tables of th
 	$(BIN)/python -m warehouse load-spark --raw-dir $(TALLY_RAW_DIR)
 
 parity: env env-engines  ## Build on DuckDB, PostgreSQL and Spark and compare every number
-	$(BIN)/python -m warehouse parity
+	$(BIN)/python -m warehouse parity --scale $(PARITY_SCALE)
 
 clean:  ## Remove generated data and build outputs (keeps .venv)
 	rm -rf data build target logs

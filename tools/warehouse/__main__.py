@@ -28,6 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     for engine in ("postgres", "spark"):
         load_cmd = commands.add_parser(f"load-{engine}", help=f"load the raw Parquet data into {engine}")
         load_cmd.add_argument("--raw-dir", type=Path, default=paths.RAW_DIR, help="raw data to load")
+    parity_cmd = commands.add_parser("parity", help="build on DuckDB, PostgreSQL and Spark; compare every number")
+    parity_cmd.add_argument("--scale", default="0.01", help="raw-data scale built on every engine")
+    parity_cmd.add_argument("--seed", type=int, default=42)
+    parity_cmd.add_argument("--out", type=Path, default=paths.BUILD_DIR / "parity", help="data, builds and report")
+    parity_cmd.add_argument("--engines", default="duckdb,postgres,spark", help="comma-separated; duckdb is the reference")
+    parity_cmd.add_argument("--compare-only", action="store_true", help="compare the builds already in --out")
     args = parser.parse_args(argv)
 
     if args.command == "build":
@@ -46,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         from warehouse.engines import load
 
         return load.main(args.command.removeprefix("load-"), args.raw_dir)
+    if args.command == "parity":
+        from warehouse import parity
+
+        return parity.main(args.scale, args.seed, args.out, args.engines.split(","), args.compare_only)
     parser.error(f"unknown command {args.command}")
     return 2
 

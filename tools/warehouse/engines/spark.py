@@ -32,11 +32,12 @@ def spark_dir() -> Path:
     return path if path.is_absolute() else paths.ROOT / path
 
 
-def session_parameters(target: str = "spark") -> dict[str, str]:
-    """profiles.yml's server_side_parameters of the Spark target, rendered as dbt renders them."""
+def session_parameters(directory: Path | None = None, target: str = "spark") -> dict[str, str]:
+    """profiles.yml's server_side_parameters of the Spark target, rendered as dbt renders them
+    (TALLY_SPARK_DIR made absolute, or `directory` when given)."""
     profile = yaml.safe_load((paths.ROOT / "profiles.yml").read_text())
     output = profile["tally"]["outputs"][target]
-    env = {**os.environ, "TALLY_SPARK_DIR": str(spark_dir())}
+    env = {**os.environ, "TALLY_SPARK_DIR": str(directory or spark_dir())}
     jinja = jinja2.Environment(undefined=jinja2.StrictUndefined)
     jinja.globals["env_var"] = lambda name, default=None: env.get(name, default)
     params = {key: jinja.from_string(str(value)).render() for key, value in output["server_side_parameters"].items()}
@@ -44,13 +45,13 @@ def session_parameters(target: str = "spark") -> dict[str, str]:
     return params
 
 
-def session():
+def session(directory: Path | None = None):
     """The local Spark session dbt's `spark` target uses (starting it takes ~20 s)."""
     from pyspark.sql import SparkSession
 
-    spark_dir().mkdir(parents=True, exist_ok=True)
+    (directory or spark_dir()).mkdir(parents=True, exist_ok=True)
     builder = SparkSession.builder.enableHiveSupport().appName("tally")
-    for key, value in session_parameters().items():
+    for key, value in session_parameters(directory).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
