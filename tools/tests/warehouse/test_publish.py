@@ -600,9 +600,8 @@ def test_a_failing_test_publishes_nothing(failing, rebuild, w2):
     assert after == before, "a failed build changed what readers see"
     assert home.leftovers() == [], "the failed build's private copy was left behind"
     assert "BUILD FAILED at step 'dbt build'" in built.output
-    assert re.search(r"^  - test\.tally\.not_null_dim_products_product_id\.\w+ \(fail\)$", built.output, re.MULTILINE), (
-        built.tail()
-    )
+    assert re.search(r"^  - test\.tally\.not_null_dim_products_product_id\.\w+ \(fail\)\n      product_id=None$",
+                     built.output, re.MULTILINE), built.tail()  # the test, and the row it found
     served = rebuild.built.build_id
     assert f"Nothing was published. BI tools still read build {served}" in built.output
 
