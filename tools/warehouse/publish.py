@@ -129,7 +129,7 @@ class Warehouse:
             raise RuntimeError(f"{wal} exists: the build did not checkpoint before publishing")
         self.builds_dir.mkdir(parents=True, exist_ok=True)
         record = {**record, "published_at": _utc_now()}
-        (private.parent / "build.json").write_text(json.dumps(record, indent=2, sort_keys=True))
+        _write_record(private.parent, record)
         folder = self.builds_dir / build_id
         os.replace(private.parent, folder)
         database = folder / DATABASE_NAME
@@ -141,22 +141,36 @@ class Warehouse:
         shutil.rmtree(private.parent, ignore_errors=True)
 
     def rollback(self) -> Build:
-        """Publish the build before the current one again."""
+        """Publish the build before the current one again, and mark the current one rolled back
+        (`rolled_back_at` in its build.json). A build someone rolled away from is never rolled
+        back to: after a rollback and a new build, the next rollback returns to the build that
+        was served before the new one, not to the one rolled away from."""
         builds = self.builds()
         current_id = self.published_build_id()
         ids = [b.build_id for b in builds]
-        if current_id not in ids or ids.index(current_id) == 0:
+        earlier = [b for b in builds[: ids.index(current_id)] if not _rolled_back(b)] if current_id in ids else []
+        if not earlier:
             raise RuntimeError("there is no earlier published build to roll back to")
-        previous = builds[ids.index(current_id) - 1]
+        previous = earlier[-1]
         self._point_to(previous.database)
+        left = builds[ids.index(current_id)]
+        _write_record(left.database.parent, {**left.record, "rolled_back_at": _utc_now()})
         return previous
 
     def prune(self) -> None:
-        """Keep the newest few builds, and always the published one."""
+        """Keep `keep` builds: the published one, then the newest that were not rolled back from,
+        then, if there is room left, the newest that were (a build rolled away from goes first, so
+        the last good builds stay for rollback)."""
         builds = self.builds()
         current_id = self.published_build_id()
-        for build in builds[: max(0, len(builds) - self.keep)]:
-            if build.build_id != current_id:
+        kept = {current_id} if current_id else set()
+        newest_first = sorted(reversed(builds), key=_rolled_back)  # stable: good builds, then rolled back
+        for build in newest_first:
+            if len(kept) >= self.keep:
+                break
+            kept.add(build.build_id)
+        for build in builds:
+            if build.build_id not in kept:
                 shutil.rmtree(build.database.parent, ignore_errors=True)
 
     def _point_to(self, database: Path) -> None:
@@ -165,6 +179,17 @@ class Warehouse:
         os.symlink(os.path.relpath(database, self.root), link_tmp)
         os.replace(link_tmp, self.published)  # rename(2) is atomic: readers see old or new
         _fsync_dir(self.root)
+
+
+def _rolled_back(build: Build) -> bool:
+    return bool(build.record.get("rolled_back_at"))
+
+
+def _write_record(folder: Path, record: dict) -> None:
+    """A build's build.json, replaced atomically (readers of status never see half of it)."""
+    temporary = folder / ".build.json.tmp"
+    temporary.write_text(json.dumps(record, indent=2, sort_keys=True))
+    os.replace(temporary, folder / "build.json")
 
 
 def _copy_file(source: Path, dest: Path) -> None:

@@ -27,8 +27,13 @@ def status(warehouse: Warehouse | None = None) -> int:
     warned = f", {dbt['tests_warned']} warned (severity warn)" if dbt.get("tests_warned") else ""
     print(f"Tests:               {dbt.get('tests_passed', 0)}/{dbt.get('tests', 0)} passed{warned}, "
           f"{dbt.get('models', 0)} models built")
-    earlier = [b.build_id for b in warehouse.builds() if b.build_id != current.build_id]
-    print(f"Kept for rollback:   {', '.join(earlier) if earlier else 'none'}")
+    others = [b for b in warehouse.builds() if b.build_id != current.build_id]
+    earlier = [b.build_id for b in others if b.build_id < current.build_id and not b.record.get("rolled_back_at")]
+    print(f"Kept for rollback:   {', '.join(reversed(earlier)) if earlier else 'none'}")
+    rest = [f"{b.build_id}{' (rolled back)' if b.record.get('rolled_back_at') else ''}"
+            for b in others if b.build_id not in earlier]
+    if rest:
+        print(f"Also kept:           {', '.join(rest)}")
     return 0
 
 

@@ -667,29 +667,63 @@ def test_rollback_publishes_the_previous_build(failing, rebuild, w2):
     assert again.returncode == 1 and "no earlier published build" in again.stdout
 
 
+def _fake_publish(warehouse, build_id: str, from_published: bool = False) -> str:
+    """Publish a fake build (a text file for a database): the bookkeeping needs no dbt."""
+    private = warehouse.start_private(build_id, from_published=from_published)
+    copied = private.read_text() if private.exists() else None
+    private.write_text(build_id)
+    warehouse.publish(build_id, private, {"build_id": build_id})
+    return copied
+
+
 def test_the_last_builds_are_kept(tmp_path):
-    """Publishing keeps the newest KEEP_BUILDS builds and always the one being served, also
-    after a rollback. (Fake database files: no dbt needed.)"""
+    """Publishing keeps the newest KEEP_BUILDS builds, always the one being served, and an
+    incremental build starts from the served build."""
     from warehouse.publish import KEEP_BUILDS, Warehouse
 
     warehouse = Warehouse(tmp_path / "warehouse")
     ids = [f"20260101T00000{i}Z-000{i}" for i in range(KEEP_BUILDS + 2)]
-    for build_id in ids[:KEEP_BUILDS]:
-        private = warehouse.start_private(build_id, from_published=False)
-        private.write_text(build_id)
-        warehouse.publish(build_id, private, {"build_id": build_id})
-    assert [b.build_id for b in warehouse.builds()] == ids[:KEEP_BUILDS]
-    assert warehouse.rollback().build_id == ids[KEEP_BUILDS - 2]
-    for build_id in ids[KEEP_BUILDS:]:
+    for build_id in ids:
         served = warehouse.published_build_id()
-        private = warehouse.start_private(build_id, from_published=True)
-        assert private.read_text() == served, "an incremental build starts from the served build"
-        private.write_text(build_id)
-        warehouse.publish(build_id, private, {"build_id": build_id})
+        assert _fake_publish(warehouse, build_id, from_published=True) == served
     assert [b.build_id for b in warehouse.builds()] == ids[-KEEP_BUILDS:]
     assert warehouse.published_build_id() == ids[-1]
     assert (warehouse.root / "tally.duckdb").read_text() == ids[-1]
 
+
+def test_rollback_never_returns_to_a_build_rolled_away_from(tmp_path):
+    """b2 is bad: roll back to b1. b3 is bad too: rolling back returns to b1, not to b2; and
+    pruning drops b2 before b1, the last good build."""
+    from warehouse.publish import KEEP_BUILDS, Warehouse
+
+    assert KEEP_BUILDS == 3
+    warehouse = Warehouse(tmp_path / "warehouse")
+    b1, b2, b3, b4 = (f"20260101T00000{i}Z-000{i}" for i in range(1, 5))
+    _fake_publish(warehouse, b1)
+    _fake_publish(warehouse, b2)
+    assert warehouse.rollback().build_id == b1
+    assert _fake_publish(warehouse, b3, from_published=True) == b1, "the next build starts from the served b1"
+    assert warehouse.rollback().build_id == b1
+    with pytest.raises(RuntimeError, match="no earlier published build"):
+        warehouse.rollback()
+    _fake_publish(warehouse, b4)
+    assert [b.build_id for b in warehouse.builds()] == [b1, b3, b4]  # b2 pruned first
+    assert warehouse.rollback().build_id == b1
+
+
+def test_status_lists_what_rollback_would_serve(tmp_path, capsys):
+    from warehouse import report
+    from warehouse.publish import Warehouse
+
+    warehouse = Warehouse(tmp_path / "warehouse")
+    b1, b2, b3 = (f"20260101T00000{i}Z-000{i}" for i in range(1, 4))
+    for build_id in (b1, b2, b3):
+        _fake_publish(warehouse, build_id)
+    warehouse.rollback()
+    assert report.status(warehouse) == 0
+    out = capsys.readouterr().out
+    assert f"Kept for rollback:   {b1}\n" in out
+    assert f"Also kept:           {b3} (rolled back)\n" in out
 
 
 def test_rollback_brings_back_the_board_images_of_the_build(tmp_path, monkeypatch):
