@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--ignore", help="comma-separated codes or families to skip (added to the configuration)")
     check.add_argument("--no-models", action="store_true", help="do not check the project's own models")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    check.add_argument("--jobs", "-j", type=int, default=None,
+                       help="worker processes for large projects (default: one per CPU, at most 8)")
     check.add_argument("--canonical-sql", action="store_true",
                        help="attach MetricFlow's SQL for each metric finding (slower; needs dbt-metricflow)")
     _common(check)

@@ -85,5 +85,8 @@ class QueryContext:
 
 @dataclass
 class CollectionContext:
-    queries: list[QueryContext]
+    """What rules comparing queries with each other receive: every dashboard query's
+    aggregate columns as Definitions (see tally.analysis.signatures)."""
+
+    definitions: list  # list[Definition]
     shared: ProjectContext

@@ -2,11 +2,19 @@
 
 The command-line layer calls `check`; `review` reuses `build_shared` and `check` on its own
 inputs. Nothing here prints.
+
+With `workers` > 1 the work spreads over processes forked from this one (they inherit the
+analysis already built, nothing is pickled but their results): the models' portability check
+runs beside their main analysis, and the per-query phase (analysing dashboards, running query
+rules, summarising definitions for cross-query rules) is split between the workers. Results
+are identical to a single process; small inputs stay in one process.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 from dataclasses import dataclass, field
 
 from tally.analysis import aggregates, joins, portability, query
@@ -14,6 +22,7 @@ from tally.analysis.conformance import Comparer
 from tally.analysis.lineage import ProjectLineage
 from tally.analysis.schema import UNKNOWN_TYPE, ProjectSchema
 from tally.analysis.semantic import SemanticLayer
+from tally.analysis.signatures import definitions_of
 from tally.config import Config
 from tally.context import CollectionContext, ProjectContext, QueryContext
 from tally.findings import Finding, Location, Severity
@@ -21,7 +30,7 @@ from tally.inputs.artifacts import Artifacts
 from tally.inputs.collect import node_unit
 from tally.inputs.project import Project
 from tally.inputs.units import MODEL, SqlUnit
-from tally.rules.base import Rule, Scope
+from tally.rules.base import DASHBOARD_KINDS, Rule, Scope
 from tally.rules.registry import RULES
 from tally import suppressions
 
@@ -37,6 +46,25 @@ STEPS = (
     joins.extract_joins,
     portability.check_portability,
 )
+STEPS_WITHOUT_PORTABILITY = tuple(step for step in STEPS if step is not portability.check_portability)
+
+# Below this many units a second process costs more than it saves.
+PARALLEL_MIN_UNITS = 200
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _fork_context():
+    try:
+        return multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this platform: stay in one process
+        return None
+
+
+# What forked workers read: set just before the fork, inherited by the children.
+_FORKED: dict = {}
 
 SQLGLOT_DIALECTS = {
     "duckdb": "duckdb", "postgres": "postgres", "redshift": "redshift", "snowflake": "snowflake",
@@ -63,22 +91,40 @@ def dialect_for(config: Config, project: Project) -> str:
     return config.dialect or SQLGLOT_DIALECTS.get(project.adapter_type, project.adapter_type)
 
 
-def build_shared(artifacts: Artifacts, config: Config) -> ProjectContext:
+def build_shared(artifacts: Artifacts, config: Config, workers: int = 1) -> ProjectContext:
     """Parse and resolve the whole project once: models, lineage, semantic layer."""
     project = Project(artifacts.manifest, config, artifacts.catalog, artifacts.semantic_manifest)
     dialect = dialect_for(config, project)
     schema = ProjectSchema(project, dialect)
+    models = [node for node in project.topological_models() if node.resource_type == "model"]
+    units = [node_unit(project, node, MODEL) for node in models]
+
+    # Portability reads nothing but the model's own SQL: a forked worker does it meanwhile.
+    pool, portability_job, steps = None, None, STEPS
+    context = _fork_context() if workers > 1 and len(units) >= PARALLEL_MIN_UNITS else None
+    if context is not None:
+        _FORKED["portability"] = (units, dialect, config.target_dialects, config.portable_functions)
+        pool = context.Pool(1)
+        portability_job = pool.map_async(_portability_of, range(len(units)), chunksize=64)
+        steps = STEPS_WITHOUT_PORTABILITY
+
     model_analyses = {}
     model_units = {}
-    for node in project.topological_models():
-        if node.resource_type != "model":
-            continue
-        unit = node_unit(project, node, MODEL)
-        analysis = query.analyse(unit, schema, dialect, STEPS)
-        model_analyses[node.unique_id] = analysis
-        model_units[node.unique_id] = unit
-        if analysis.output_columns and not _has_catalog_types(node):
-            schema.add(node, {name: _declared_type(node, name) for name in analysis.output_columns})
+    try:
+        for node, unit in zip(models, units):
+            analysis = query.analyse(unit, schema, dialect, steps)
+            model_analyses[node.unique_id] = analysis
+            model_units[node.unique_id] = unit
+            if analysis.output_columns and not _has_catalog_types(node):
+                schema.add(node, {name: _declared_type(node, name) for name in analysis.output_columns})
+        if portability_job is not None:
+            for node, problems in zip(models, portability_job.get()):
+                model_analyses[node.unique_id].portability = problems
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+        _FORKED.pop("portability", None)
     lineage = ProjectLineage(project, model_analyses, config.masking_functions)
     semantic = SemanticLayer(artifacts.semantic_manifest, project, dialect)
     return ProjectContext(
@@ -92,6 +138,11 @@ def build_shared(artifacts: Artifacts, config: Config) -> ProjectContext:
         model_units=model_units,
         dialect=dialect,
     )
+
+
+def _portability_of(index: int) -> list:
+    units, dialect, targets, functions = _FORKED["portability"]
+    return portability.portability_problems(units[index], dialect, targets, functions)
 
 
 def _has_catalog_types(node) -> bool:
@@ -113,34 +164,65 @@ def enabled_rules(config: Config) -> list[Rule]:
 
 
 def check(shared: ProjectContext, dashboard_units: list[SqlUnit], model_units: list[SqlUnit],
-          rules: list[Rule], run_project_rules: bool = True) -> CheckResult:
-    dialect = shared.dialect
-    contexts: list[QueryContext] = []
-    for unit in dashboard_units:
-        analysis = query.analyse(unit, shared.schema, dialect, STEPS)
-        contexts.append(QueryContext(unit, analysis, shared))
-    for unit in model_units:
-        node_id = unit.node.unique_id if unit.node is not None else None
-        analysis = shared.model_analyses.get(node_id) if node_id else None
-        if analysis is None or analysis.unit is not unit and analysis.unit.sql != unit.sql:
-            analysis = query.analyse(unit, shared.schema, dialect, STEPS)
-        contexts.append(QueryContext(analysis.unit, analysis, shared))
+          rules: list[Rule], run_project_rules: bool = True, workers: int = 1) -> CheckResult:
+    tasks = [(unit, False) for unit in dashboard_units] + [(unit, True) for unit in model_units]
+    context = _fork_context() if workers > 1 and len(tasks) >= PARALLEL_MIN_UNITS else None
+    if context is None:
+        findings, definitions = _check_units(shared, rules, tasks)
+    else:
+        _FORKED["check"] = (shared, rules, tasks)
+        try:
+            chunks = [list(range(start, len(tasks), workers * 4)) for start in range(workers * 4)]
+            with context.Pool(workers) as pool:
+                parts = pool.map(_check_chunk, chunks)
+        finally:
+            _FORKED.pop("check", None)
+        findings, definitions = [], []
+        for chunk_findings, chunk_definitions in parts:
+            findings += chunk_findings
+            definitions += chunk_definitions
+    definitions.sort(key=lambda d: (d.location, d.query))  # one order, however the work was split
 
-    findings: list[Finding] = []
     for rule in rules:
-        if rule.scope is Scope.QUERY:
-            for ctx in contexts:
-                if ctx.unit.kind in rule.applies_to:
-                    findings.extend(_tagged(rule.check_query(ctx), ctx.unit.subject))
-        elif rule.scope is Scope.PROJECT and run_project_rules:
+        if rule.scope is Scope.PROJECT and run_project_rules:
             findings.extend(rule.check_project(shared))
         elif rule.scope is Scope.COLLECTION:
-            findings.extend(rule.check_collection(CollectionContext(contexts, shared)))
+            findings.extend(rule.check_collection(CollectionContext(definitions, shared)))
 
-    findings, suppressed = _apply_suppressions(findings, [c.unit for c in contexts], {r.code for r in RULES})
+    findings, suppressed = _apply_suppressions(findings, [unit for unit, _ in tasks], {r.code for r in RULES})
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
-    return CheckResult(findings, len(contexts), len(rules), suppressed)
+    return CheckResult(findings, len(tasks), len(rules), suppressed)
+
+
+def _check_chunk(indices: list[int]) -> tuple[list[Finding], list]:
+    shared, rules, tasks = _FORKED["check"]
+    return _check_units(shared, rules, [tasks[i] for i in indices])
+
+
+def _check_units(shared: ProjectContext, rules: list[Rule], tasks) -> tuple[list[Finding], list]:
+    """Analyse each unit (models reuse the shared analysis), run the query rules over it, and
+    summarise its definitions for the cross-query rules."""
+    findings: list[Finding] = []
+    definitions: list = []
+    query_rules = [rule for rule in rules if rule.scope is Scope.QUERY]
+    wants_definitions = any(rule.scope is Scope.COLLECTION for rule in rules)
+    for unit, is_model in tasks:
+        ctx = QueryContext(unit, _analysis_of(shared, unit, is_model), shared)
+        for rule in query_rules:
+            if ctx.unit.kind in rule.applies_to:
+                findings.extend(_tagged(rule.check_query(ctx), ctx.unit.subject))
+        if wants_definitions and not is_model and unit.kind in DASHBOARD_KINDS:
+            definitions += definitions_of(ctx)
+    return findings, definitions
+
+
+def _analysis_of(shared: ProjectContext, unit: SqlUnit, is_model: bool):
+    if is_model and unit.node is not None:
+        analysis = shared.model_analyses.get(unit.node.unique_id)
+        if analysis is not None and (analysis.unit is unit or analysis.unit.sql == unit.sql):
+            return analysis
+    return query.analyse(unit, shared.schema, shared.dialect, STEPS)
 
 
 def _tagged(findings, subject: str):

@@ -11,7 +11,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
-from tally.analysis.query import QueryAnalysis
+from tally.analysis.query import QueryAnalysis, position_in
 from tally.inputs.units import MODEL
 
 # sqlglot generates *something* for most constructs in every dialect, even where the engine has
@@ -53,30 +53,45 @@ def _dialect_gaps(statement: exp.Expression, dialect: str) -> list[tuple[str, ex
 
 
 def check_portability(analysis: QueryAnalysis, schema) -> None:
-    """Pipeline step: record (dialect, problem, node) for SQL a target dialect cannot express."""
-    unit = analysis.unit
-    targets = schema.project.config.target_dialects
+    """Pipeline step: record (dialect, problem, (line, col)) for SQL a target dialect cannot
+    express. Positions are in the unit's portable SQL (its Jinja source, rendered)."""
+    config = schema.project.config
+    analysis.portability = portability_problems(
+        analysis.unit, analysis.dialect, config.target_dialects, config.portable_functions
+    )
+
+
+def portability_problems(unit, dialect: str, targets: list[str], portable_functions: list[str]) -> list:
+    """What `check_portability` records, as a plain function of the unit (so it can run in a
+    worker process beside the rest of the analysis)."""
     if unit.kind != MODEL or not unit.portable_sql or not targets:
-        return
+        return []
+    problems: list[tuple[str, str, tuple[int, int]]] = []
+    sql = unit.portable_sql
+
+    def add(target: str, problem: str, node) -> None:
+        problems.append((target, problem, position_in(sql, node) if node is not None else (1, 1)))
+
     try:
-        statements = [s for s in sqlglot.parse(unit.portable_sql, read=analysis.dialect) if s is not None]
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except Exception:
-        return  # the compiled SQL's parse error is reported by PE001; nothing to transpile
-    for dialect in targets:
-        if dialect == analysis.dialect:
+        return []  # the compiled SQL's parse error is reported by PE001; nothing to transpile
+    allowed = {name.lower() for name in portable_functions}
+    for target in targets:
+        if target == dialect:
             continue
-        allowed = {name.lower() for name in schema.project.config.portable_functions}
         for statement in statements:
             try:
-                statement.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
+                statement.sql(dialect=target, unsupported_level=ErrorLevel.RAISE)
             except UnsupportedError as exc:
-                analysis.portability.append((dialect, _first_line(exc), _culprit(statement, dialect)))
+                add(target, _first_line(exc), _culprit(statement, target))
             except Exception as exc:  # a generator bug is not the model's fault; say so plainly
-                analysis.portability.append((dialect, f"could not be generated ({type(exc).__name__})", None))
-            for what, node in _dialect_gaps(statement, dialect):
+                add(target, f"could not be generated ({type(exc).__name__})", None)
+            for what, node in _dialect_gaps(statement, target):
                 if isinstance(node, exp.Anonymous) and (node.name.lower() in allowed or _placeholder(node)):
                     continue
-                analysis.portability.append((dialect, f"{dialect} has no {what}", node))
+                add(target, f"{target} has no {what}", node)
+    return problems
 
 
 def _placeholder(node: exp.Expression) -> bool:

@@ -40,7 +40,7 @@ class QueryAnalysis:
     projections: list = field(default_factory=list)  # list[Projection]
     joins: list = field(default_factory=list)  # list[JoinUse], see joins.py
     output_columns: list[str] = field(default_factory=list)
-    portability: list = field(default_factory=list)  # (dialect, problem, node), see portability.py
+    portability: list = field(default_factory=list)  # (dialect, problem, (line, col)), see portability.py
 
     @property
     def ok(self) -> bool:

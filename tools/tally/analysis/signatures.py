@@ -9,12 +9,49 @@ columns or metrics are called.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlglot import exp
 
 from tally.analysis.aggregates import Projection
 from tally.analysis.lineage import ProjectLineage
 from tally.analysis.predicates import canonical, conjuncts
-from tally.analysis.semantic import MetricDef, SemanticLayer
+from tally.analysis.semantic import MetricDef, SemanticLayer, claim_key
+from tally.findings import Location
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One aggregate column of one dashboard query, reduced to what cross-query rules compare:
+    the names it goes by, its signature, where it is, and whether it conforms to the metric of
+    its name. Small and plain, so worker processes can hand it back."""
+
+    keys: frozenset[str]
+    signature: str
+    location: Location
+    conforms: bool
+    query: tuple[str, str]  # (file, query name)
+
+
+def definitions_of(query_ctx) -> list[Definition]:
+    """The Definitions of a dashboard query's aggregate columns (a QueryContext)."""
+    analysis = query_ctx.analysis
+    if not analysis.ok:
+        return []
+    conforming = {id(c.projection) for c in query_ctx.comparisons if c.conforms}
+    found = []
+    for projection in analysis.projections:
+        if not projection.aggregates:
+            continue
+        keys = frozenset({claim_key(projection.alias)} | {claim_key(label) for label in projection.labels}) - {""}
+        found.append(Definition(
+            keys=keys,
+            signature=projection_signature(projection, query_ctx.lineage),
+            location=query_ctx.location(projection.position),
+            conforms=id(projection) in conforming,
+            query=(query_ctx.unit.path, query_ctx.unit.name),
+        ))
+    return found
 
 
 def projection_signature(projection: Projection, lineage: ProjectLineage) -> str:

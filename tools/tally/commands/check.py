@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tally import config as config_module
 from tally.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, ToolError
-from tally.engine import build_shared, check, enabled_rules
+from tally.engine import build_shared, check, default_workers, enabled_rules
 from tally.inputs.artifacts import ArtifactError, load_artifacts
 from tally.inputs.collect import collect
 from tally.inputs.metricflow import CanonicalSql
@@ -68,10 +68,13 @@ def run(args) -> int:
     except config_module.ConfigError as exc:
         raise ToolError(str(exc)) from None
 
-    shared = build_shared(artifacts, config)
+    if args.jobs is not None and args.jobs < 1:
+        raise ToolError("--jobs must be at least 1")
+    workers = args.jobs or default_workers()
+    shared = build_shared(artifacts, config, workers=workers)
     stdin_text = sys.stdin.buffer.read() if "-" in args.paths else None
     dashboards, models = collect(shared.project, config, args.paths or None, stdin_text)
-    result = check(shared, dashboards, models, rules, run_project_rules=not args.paths)
+    result = check(shared, dashboards, models, rules, run_project_rules=not args.paths, workers=workers)
 
     if args.canonical_sql:
         provider = CanonicalSql(artifacts.manifest_path.parent / "semantic_manifest.json", shared.dialect)

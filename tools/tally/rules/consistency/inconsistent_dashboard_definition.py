@@ -3,11 +3,9 @@
 from collections import defaultdict
 from typing import Iterable
 
-from tally.analysis.semantic import claim_key
-from tally.analysis.signatures import projection_signature
 from tally.context import CollectionContext
 from tally.findings import Finding
-from tally.rules.base import Rule, Scope, DASHBOARD_KINDS
+from tally.rules.base import Rule, Scope
 
 # Names too generic to claim a shared meaning.
 GENERIC = {"value", "total", "count", "n", "amount", "metric", "x", "y", "sum", "avg", "number"}
@@ -48,47 +46,32 @@ class InconsistentDashboardDefinition(Rule):
 
     def check_collection(self, ctx: CollectionContext) -> Iterable[Finding]:
         groups: dict[str, list] = defaultdict(list)
-        for query in ctx.queries:
-            if query.unit.kind not in DASHBOARD_KINDS or not query.analysis.ok:
-                continue
-            for projection in query.analysis.projections:
-                if not projection.aggregates:
-                    continue
-                signature = projection_signature(projection, ctx.shared.lineage)
-                keys = {claim_key(projection.alias)} | {claim_key(label) for label in projection.labels}
-                for key in keys - GENERIC - {""}:
-                    groups[key].append((signature, query, projection))
+        for definition in ctx.definitions:
+            for key in definition.keys - GENERIC:
+                groups[key].append(definition)
         reported = set()
         for key, uses in sorted(groups.items()):
-            signatures = {s for s, _, _ in uses}
-            if len(signatures) < 2 or len({(q.unit.path, q.unit.name) for _, q, _ in uses}) < 2:
+            signatures = {d.signature for d in uses}
+            if len(signatures) < 2 or len({d.query for d in uses}) < 2:
                 continue
-            counts = {s: sum(1 for t, _, _ in uses if t == s) for s in signatures}
-            first_seen = {s: min(i for i, (t, _, _) in enumerate(uses) if t == s) for s in signatures}
+            counts = {s: sum(1 for d in uses if d.signature == s) for s in signatures}
+            first_seen = {s: min(i for i, d in enumerate(uses) if d.signature == s) for s in signatures}
             # The reference is the definition that matches the metric of that name, if one does;
             # otherwise the most common one.
-            canonical = {s for s, q, p in uses if _conforms(q, p)}
+            canonical = {d.signature for d in uses if d.conforms}
             usual = max(signatures, key=lambda s: (s in canonical, counts[s], -first_seen[s]))
-            reference = next((q, p) for s, q, p in uses if s == usual)
-            ref_location = reference[0].location(reference[1].position)
-            for signature, query, projection in uses:
-                if signature == usual:
+            reference = next(d for d in uses if d.signature == usual)
+            for definition in uses:
+                if definition.signature == usual or (definition.location, key) in reported:
                     continue
-                location = query.location(projection.position)
-                if (location, key) in reported:
-                    continue
-                reported.add((location, key))
+                reported.add((definition.location, key))
                 yield self.finding(
-                    f"`{key}` is computed here differently from {ref_location} ({counts[usual]} "
+                    f"`{key}` is computed here differently from {reference.location} ({counts[usual]} "
                     f"place(s)) and {len(signatures) - 1} other definition(s): one name should mean "
                     f"one number. Define it once (a metric) and use that everywhere.",
-                    location,
+                    definition.location,
                     name=key,
-                    other_location=str(ref_location),
-                    signature=signature,
+                    other_location=str(reference.location),
+                    signature=definition.signature,
                     usual_signature=usual,
                 )
-
-
-def _conforms(query, projection) -> bool:
-    return any(c.projection is projection and c.conforms for c in query.comparisons)

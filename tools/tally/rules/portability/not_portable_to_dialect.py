@@ -39,11 +39,10 @@ class NotPortableToDialect(Rule):
 
     def check_query(self, ctx: QueryContext) -> Iterable[Finding]:
         reported = set()
-        for dialect, problem, node in ctx.analysis.portability:
+        for dialect, problem, (line, col) in ctx.analysis.portability:
             if (dialect, problem) in reported:
                 continue
             reported.add((dialect, problem))
-            line, col = _position(ctx, node)
             yield self.finding(
                 f"{ctx.unit.name} does not transpile to {dialect}: {problem}. Use a cross-database "
                 f"macro (dbt.*) or an adapter.dispatch macro with an implementation per engine.",
@@ -51,10 +50,3 @@ class NotPortableToDialect(Rule):
                 dialect=dialect,
             )
 
-
-def _position(ctx: QueryContext, node) -> tuple[int, int]:
-    from tally.analysis.query import position_in
-
-    if node is None or not ctx.unit.portable_sql:
-        return 1, 1
-    return position_in(ctx.unit.portable_sql, node)
