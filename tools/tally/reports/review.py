@@ -160,7 +160,8 @@ def _what_changed(result: ReviewResult) -> list[str]:
         if node.name in per_model and node.resource_type == "model":
             detail.append(", ".join(f"{_count(n, 'column')} {kind}" for kind, n in per_model[node.name].items()))
         elif node.resource_type == "model" and node.change in ("modified", "renamed"):
-            detail.append("no output column changed")
+            detail.append({"same": "same SQL apart from comments and layout",
+                           "changed": "same output columns, query changed"}.get(node.sql, "same output columns"))
         if node.name in components and node.resource_type == "metric":
             detail.append(", ".join(components[node.name]))
         if node.seen_by == "tally" and node.resource_type == "metric" and node.change != "removed":

@@ -102,6 +102,7 @@ class NodeChange:
     path: str = ""
     renamed_from: str | None = None
     seen_by: str = "dbt"  # dbt's state comparison, or tally's (metrics, removals, renames)
+    sql: str | None = None  # models: "same" (comments and layout only) or "changed", base against head
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -484,6 +485,7 @@ def column_changes(base: SideAnalysis, head: SideAnalysis, changes: Changes) -> 
             found += [change(name, "removed", before[name]) for name in sorted(before)]
             continue
         after = {name: _normalise(head, expr, {}) for name, expr in _columns(head, new_id).items()}
+        node.sql = _same_sql(base, head, old_id, new_id)
         removed = [c for c in before if c not in after]
         added = [c for c in after if c not in before]
         renamed = {}
@@ -505,6 +507,17 @@ def column_changes(base: SideAnalysis, head: SideAnalysis, changes: Changes) -> 
                 found.append(change(name, "changed", before[name], after[name]))
     order = {"removed": 0, "renamed": 1, "changed": 2, "added": 3}
     return sorted(found, key=lambda c: (c.model, order[c.change], c.column))
+
+
+def _same_sql(base: SideAnalysis, head: SideAnalysis, old_id: str, new_id: str) -> str | None:
+    """'same' when both sides' parsed queries are equal without comments (a layout or comment
+    edit), 'changed' when they differ, None when either could not be parsed."""
+    before, after = base.shared.model_analyses.get(old_id), head.shared.model_analyses.get(new_id)
+    if before is None or after is None or before.tree is None or after.tree is None:
+        return None
+    text = [analysis.tree.sql(dialect=side.shared.dialect, comments=False)
+            for analysis, side in ((before, base), (after, head))]
+    return "same" if text[0] == text[1] else "changed"
 
 
 def _columns(side: SideAnalysis, unique_id: str) -> dict[str, exp.Expression | None]:

@@ -140,7 +140,7 @@ def test_an_edit_that_changes_no_numbers_has_no_metric_impact(repo):
 
     report = review.report
     assert report is not None, review.stderr
-    assert [n["name"] for n in report["changes"]["nodes"]] == ["fct_refunds"]
+    assert [(n["name"], n["sql"]) for n in report["changes"]["nodes"]] == [("fct_refunds", "same")]
     assert report["changes"]["columns"] == []  # column lineage: nothing changed
     numbers = report["numbers"]
     assert numbers["head_build"]["ok"] and numbers["head_build"]["built"] >= 1
