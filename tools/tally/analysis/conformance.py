@@ -156,7 +156,7 @@ class Comparer:
         return self._compare_simple(_judged_aggregate(main, projection), metric, outer=main)
 
     def _compare_simple(self, use: AggregateUse, metric: MetricDef,
-                        outer: AggregateUse | None = None) -> list[Difference]:
+                        outer: AggregateUse | None = None, extra_filters: list | None = None) -> list[Difference]:
         """Compare one aggregate with a simple metric. `outer` is the aggregate the query
         outputs when it re-aggregates `use` (a sum of monthly sums): grouping and summing
         across periods are judged on it."""
@@ -186,7 +186,7 @@ class Comparer:
                 f"uses {use.func}() where the metric uses {measure.func}()",
                 use.position,
             ))
-        differences += self._compare_filters(use, metric)
+        differences += self._compare_filters(use, metric, extra_filters or [])
         # The aggregate that reads the measure decides which date a row lands on; an outer query
         # that re-groups its periods (often through a join on the period) keeps that choice.
         differences += self._compare_time(use if use.time_groupings else outer, metric)
@@ -204,13 +204,15 @@ class Comparer:
 
     # --- filters -------------------------------------------------------------------------------
 
-    def _compare_filters(self, use: AggregateUse, metric: MetricDef) -> list[Difference]:
-        metric_filters = {self._origin_key(p): p for p in metric.filters}
+    def _compare_filters(self, use: AggregateUse, metric: MetricDef, extra: list) -> list[Difference]:
+        """`extra`: filters a ratio or derived metric puts on this input on top of its own."""
+        expected = list(metric.filters) + list(extra)
+        metric_filters = {self._origin_key(p): p for p in expected}
         query_filters = {self._origin_key(p): p for p in use.filters}
         missing = {k: p for k, p in metric_filters.items() if k not in query_filters}
         extra = {k: p for k, p in query_filters.items() if k not in metric_filters}
         metric_columns = set()
-        for predicate in metric.filters:
+        for predicate in expected:
             metric_columns |= self._origin_columns(predicate)
         differences = []
         added_filters = []
@@ -309,7 +311,7 @@ class Comparer:
             if num_use is not None and den_use is not None and numerator and denominator:
                 found = []
                 for side, use, expected in (("numerator", num_use, numerator), ("denominator", den_use, denominator)):
-                    sub = self._compare_side(use, expected)
+                    sub = self._compare_side(use, expected, metric.input_filters.get(expected.name))
                     if sub:
                         other = self._best_metric(use, exclude=expected.name)
                         instead = f" (it computes {other})" if other else ""
@@ -337,9 +339,9 @@ class Comparer:
             projection.position,
         )]
 
-    def _compare_side(self, use: AggregateUse, metric: MetricDef) -> list[Difference]:
+    def _compare_side(self, use: AggregateUse, metric: MetricDef, extra_filters: list | None = None) -> list[Difference]:
         if metric.type in ("simple", "cumulative"):
-            return self._compare_simple(use, metric)
+            return self._compare_simple(use, metric, extra_filters=extra_filters)
         return [Difference("expression", f"{metric.name} is a {metric.type} metric", use.position)]
 
     def _avg_equals_ratio(self, use: AggregateUse, numerator: MetricDef, denominator: MetricDef) -> bool:
@@ -375,7 +377,7 @@ class Comparer:
                         "expression", f"computes `{_short(query_part)}` where {metric.name} takes {name}",
                         projection.position))
                     return
-                for diff in self._compare_side(use, target):
+                for diff in self._compare_side(use, target, metric.input_filters.get(name)):
                     differences.append(Difference(diff.kind, f"{name}: {diff.detail}", diff.position))
                 return
             if type(query_part) is type(formula_part) and isinstance(formula_part, exp.Binary):

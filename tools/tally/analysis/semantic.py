@@ -60,6 +60,9 @@ class MetricDef:
     expr: str | None = None  # derived
     inputs: list[str] = field(default_factory=list)  # derived inputs (metric names)
     input_aliases: dict[str, str] = field(default_factory=dict)
+    # Ratio and derived metrics: filters applied to an input metric on top of its own (the
+    # metric's own filter plus the input's), by input name.
+    input_filters: dict[str, list[exp.Expression]] = field(default_factory=dict)
     conversion: dict = field(default_factory=dict)
     path: str = ""
     line: int = 1
@@ -73,10 +76,11 @@ class MetricDef:
             if self.type == "cumulative":
                 text = f"running total of {text}"
             return text
+        where = f" where {self.filter_sql}" if self.filter_sql else ""
         if self.type == "ratio":
-            return f"{self.numerator} / {self.denominator}"
+            return f"{self.numerator} / {self.denominator}{where}"
         if self.type == "derived":
-            return str(self.expr)
+            return f"{self.expr}{where}"
         if self.type == "conversion":
             params = self.conversion
             return (f"share of {params.get('base')} converting to {params.get('conversion')} "
@@ -234,14 +238,23 @@ class SemanticLayer:
             definition.filters = metric_filters + input_filters + list(measure.filters)
             definition.filter_sql = " and ".join(metric_texts + input_texts)
         elif definition.type == "ratio":
-            definition.numerator = (params.get("numerator") or {}).get("name")
-            definition.denominator = (params.get("denominator") or {}).get("name")
+            own, own_texts = self._filters(metric.get("filter"), None)
+            for side in ("numerator", "denominator"):
+                item = params.get(side) or {}
+                setattr(definition, side, item.get("name"))
+                extra, extra_texts = self._filters(item.get("filter"), None)
+                definition.input_filters[item.get("name")] = own + extra
+            definition.filter_sql = " and ".join(own_texts)
         elif definition.type == "derived":
             definition.expr = params.get("expr")
+            own, own_texts = self._filters(metric.get("filter"), None)
             for item in params.get("metrics") or []:
                 definition.inputs.append(item["name"])
                 if item.get("alias"):
                     definition.input_aliases[item["alias"]] = item["name"]
+                extra, _ = self._filters(item.get("filter"), None)
+                definition.input_filters[item["name"]] = own + extra
+            definition.filter_sql = " and ".join(own_texts)
         elif definition.type == "conversion":
             conv = params.get("conversion_type_params") or {}
             window = conv.get("window") or {}

@@ -86,7 +86,11 @@ def metric_signature(metric: MetricDef, semantic: SemanticLayer, lineage: Projec
 
     def of(name: str | None) -> str:
         other = semantic.metrics.get(name or "")
-        return f"({metric_signature(other, semantic, lineage, seen)})" if other else f"<{name}>"
+        if other is None:
+            return f"<{name}>"
+        extra = sorted(canonical(lineage.origin(p)) for p in metric.input_filters.get(name or "", []))
+        where = f" where {' and '.join(extra)}" if extra else ""
+        return f"({metric_signature(other, semantic, lineage, seen)}{where})"
 
     if metric.type in ("simple", "cumulative") and metric.measure is not None:
         measure = metric.measure
