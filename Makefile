@@ -17,7 +17,7 @@ export TALLY_RAW_DIR ?= $(CURDIR)/data/raw
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help build test env env-engines lock data warehouse lint boards serve status rollback \
+.PHONY: help build test env env-engines lock data warehouse lint review boards serve status rollback \
         bench load-postgres load-spark parity clean
 
 help:  ## List the targets
@@ -65,6 +65,10 @@ warehouse: env data  ## Build, test and lint into a private copy; publish only i
 
 lint: env  ## tally check on the project, its analyses and boards
 	$(BIN)/tally check
+
+BASE ?= main
+review: env  ## tally review of the working tree against BASE (a git ref; default main)
+	$(BIN)/tally review --base $(BASE)
 
 boards: env  ## Render every board to PNG under build/boards
 	$(BIN)/python -m warehouse render-boards
