@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 ENGINES = {"duckdb": "DUCKDB", "postgres": "POSTGRES", "snowflake": "SNOWFLAKE", "bigquery": "BIGQUERY",
-           "redshift": "REDSHIFT", "databricks": "DATABRICKS", "trino": "TRINO"}
+           "redshift": "REDSHIFT", "databricks": "DATABRICKS", "spark": "DATABRICKS", "trino": "TRINO"}
 
 
 class _OfflineClient:
@@ -101,6 +101,10 @@ def _renderer_for(dialect: str):
             from metricflow.sql.render.postgres import PostgresSQLSqlPlanRenderer
 
             return PostgresSQLSqlPlanRenderer()
+        if dialect in ("databricks", "spark"):  # Databricks SQL is Spark SQL
+            from metricflow.sql.render.databricks import DatabricksSqlPlanRenderer
+
+            return DatabricksSqlPlanRenderer()
     except ImportError:
         return None
     return None
