@@ -15,7 +15,17 @@ MAX_EXPANDED_NODES = 400  # beyond this an expression is kept opaque rather than
 
 
 def base_column(relation_key: str, column: str) -> exp.Column:
-    return exp.Column(this=exp.to_identifier(column.lower()), table=exp.to_identifier(relation_key))
+    return exp.Column(
+        this=exp.Identifier(this=column.lower(), quoted=False),
+        table=exp.Identifier(this=relation_key, quoted=True),
+    )
+
+
+def _fresh(column: exp.Column) -> exp.Column:
+    """A new base column like `column`: building one is twice as fast as copying it."""
+    result = base_column(column.table, column.name)
+    result.meta.update(column.meta)
+    return result
 
 
 def relation_key(table: exp.Table) -> str:
@@ -35,7 +45,7 @@ class Expander:
     def expand(self, expression: exp.Expression, scope: Scope) -> exp.Expression:
         """A copy of `expression` with every column replaced by its base-column definition."""
         if isinstance(expression, exp.Column):  # the commonest case: no copy to make and replace
-            return expression.copy() if is_base(expression) else self.resolve(expression, scope)
+            return _fresh(expression) if is_base(expression) else self.resolve(expression, scope)
         copy = expression.copy()
         columns = list(copy.find_all(exp.Column))
         for column in columns:
@@ -51,11 +61,9 @@ class Expander:
         """What a column of `scope` is, in base columns."""
         key = (id(scope), column.table.lower(), column.name.lower())
         cached = self._memo.get(key)
-        if cached is not None:
-            return cached.copy()
-        result = self._resolve(column, scope)
-        self._memo[key] = result
-        return result.copy()
+        if cached is None:
+            cached = self._memo[key] = self._resolve(column, scope)
+        return _fresh(cached) if isinstance(cached, exp.Column) and is_base(cached) else cached.copy()
 
     def _resolve(self, column: exp.Column, scope: Scope) -> exp.Expression:
         name = column.name.lower()
@@ -63,7 +71,6 @@ class Expander:
         if isinstance(source, exp.Table):
             result = base_column(relation_key(source), name)
             result.meta["base"] = True
-            result.meta["position"] = _position(column)
             return result
         if isinstance(source, Scope):
             projection = _projection(source, name)
@@ -113,15 +120,7 @@ def _opaque(column: exp.Column, name: str) -> exp.Column:
     result = base_column(column.table.lower() or "?", name)
     result.meta["base"] = True
     result.meta["opaque"] = True
-    result.meta["position"] = _position(column)
     return result
-
-
-def _position(column: exp.Column) -> tuple[int, int] | None:
-    meta = column.this.meta if isinstance(column.this, exp.Expression) else {}
-    if "line" in meta:
-        return meta["line"], meta.get("col", 1)
-    return None
 
 
 def too_large(expression: exp.Expression) -> bool:

@@ -470,10 +470,10 @@ def shared_once():
     built: dict[str, object] = {}
     real = check_command.build_shared
 
-    def build(artifacts, config):
+    def build(artifacts, config, workers=1):
         key = str(artifacts.manifest_path)
         if key not in built:
-            built[key] = real(artifacts, config)
+            built[key] = real(artifacts, config, workers=workers)
         return built[key]
 
     return build
