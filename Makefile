@@ -67,6 +67,7 @@ lint: env  ## tally check on the project, its analyses and boards
 	$(BIN)/tally check
 
 BASE ?= main
+BENCH ?= all
 review: env  ## tally review of the working tree against BASE (a git ref; default main)
 	$(BIN)/tally review --base $(BASE)
 
@@ -84,8 +85,8 @@ rollback: env  ## Publish the previous build again
 
 # --- benchmarks and engines ------------------------------------------------------------------
 
-bench: env  ## Benchmarks at SF1 and SF10 (slow); figures under build/bench/
-	$(BIN)/python -m warehouse.bench all
+bench: env  ## Benchmarks (BENCH=all|linter|warehouse|publish|review; slow); figures under build/bench/
+	$(BIN)/python -m warehouse.bench $(BENCH)
 
 load-postgres: env env-engines data  ## Load the raw data into PostgreSQL (creates role and database)
 	$(BIN)/python -m warehouse load-postgres --raw-dir $(TALLY_RAW_DIR)
