@@ -73,25 +73,32 @@ def portability_problems(unit, dialect: str, targets: list[str], portable_functi
         problems.append((target, problem, position_in(sql, node) if node is not None else (1, 1)))
 
     try:
-        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+        statements = _statements(sql, dialect)
     except Exception:
         return []  # the compiled SQL's parse error is reported by PE001; nothing to transpile
     allowed = {name.lower() for name in portable_functions}
-    for target in targets:
-        if target == dialect:
-            continue
-        for statement in statements:
-            try:
-                statement.sql(dialect=target, unsupported_level=ErrorLevel.RAISE)
-            except UnsupportedError as exc:
-                add(target, _first_line(exc), _culprit(statement, target))
-            except Exception as exc:  # a generator bug is not the model's fault; say so plainly
-                add(target, f"could not be generated ({type(exc).__name__})", None)
+    others = [target for target in targets if target != dialect]
+    for number, target in enumerate(others, start=1):
+        last = number == len(others)
+        for index, statement in enumerate(statements):
             for what, node in _dialect_gaps(statement, target):
                 if isinstance(node, exp.Anonymous) and (node.name.lower() in allowed or _placeholder(node)):
                     continue
                 add(target, f"{target} has no {what}", node)
+            try:
+                # generating copies the tree first (its transforms mutate it); the last
+                # target may use the tree itself, which halves the copying for two targets
+                statement.sql(dialect=target, unsupported_level=ErrorLevel.RAISE, copy=not last)
+            except UnsupportedError as exc:
+                pristine = _statements(sql, dialect)[index] if last else statement
+                add(target, _first_line(exc), _culprit(pristine, target))
+            except Exception as exc:  # a generator bug is not the model's fault; say so plainly
+                add(target, f"could not be generated ({type(exc).__name__})", None)
     return problems
+
+
+def _statements(sql: str, dialect: str) -> list[exp.Expression]:
+    return [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
 
 
 def _placeholder(node: exp.Expression) -> bool:
