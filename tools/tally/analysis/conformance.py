@@ -22,7 +22,7 @@ is recognised as the same test as `is_cancelled = false`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
 
@@ -147,6 +147,10 @@ class Comparer:
         if metric.type == "derived":
             return self._compare_derived(projection.expanded, projection, metric)
         main = _main_aggregate(projection)
+        if main is None and metric.type == "cumulative":
+            running = _running_total_of(projection)
+            if running is not None:  # sum(sum(x)) over (order by day): a running total of the measure
+                return [replace(d, position=projection.position) for d in self._compare_simple(running, metric)]
         if main is None:
             return [Difference(
                 "expression",
@@ -471,6 +475,19 @@ def _main_aggregate(projection: Projection) -> AggregateUse | None:
     if isinstance(expression, exp.AggFunc):
         return _use_of(expression, projection)
     return None
+
+
+def _running_total_of(projection: Projection) -> AggregateUse | None:
+    """The aggregate a running total sums: `sum(agg(x)) over (... order by ...)` gives `agg(x)`.
+    Without an ORDER BY the window sums every row of its partition, which is no running total."""
+    expression = _unwrap(projection.expanded)
+    if not isinstance(expression, exp.Window) or not expression.args.get("order"):
+        return None
+    outer = _unwrap(expression.this)
+    if not isinstance(outer, exp.Sum):
+        return None
+    inner = _unwrap(outer.this)
+    return _use_of(inner, projection) if isinstance(inner, exp.AggFunc) else None
 
 
 def _judged_aggregate(use: AggregateUse, projection: Projection) -> AggregateUse:
