@@ -406,7 +406,7 @@ def table(result: dict) -> str:
         for q in b["queries"]:
             m, st = q["marts"], q["staging"]
             right = (f"{st['p50_ms']:11.1f} {st['p95_ms']:9.1f} {st['runs']:4d} {q['staging_over_marts_p50']:6.0f}  "
-                     f"{'yes' if q['agree'] else 'NO':5}") if st else f"{'skipped: ' + q.get('staging_skipped', ''):45}"
+                     f"{'yes' if q['agree'] else 'NO':5}") if st else f"{q.get('staging_skipped', ''):45}"
             lines.append(f"  {q['query'][:26]:26} {m['p50_ms']:10.1f} {m['p95_ms']:8.1f} | {right}  "
                          f"{', '.join(u.split('/')[0] for u in q['used_by'])}")
     return "\n".join(lines)
