@@ -166,33 +166,41 @@ def enabled_rules(config: Config) -> list[Rule]:
 def check(shared: ProjectContext, dashboard_units: list[SqlUnit], model_units: list[SqlUnit],
           rules: list[Rule], run_project_rules: bool = True, workers: int = 1) -> CheckResult:
     tasks = [(unit, False) for unit in dashboard_units] + [(unit, True) for unit in model_units]
+    project_rules = [rule for rule in rules if rule.scope is Scope.PROJECT] if run_project_rules else []
     context = _fork_context() if workers > 1 and len(tasks) >= PARALLEL_MIN_UNITS else None
     if context is None:
         findings, definitions = _check_units(shared, rules, tasks)
+        findings += _project_findings(shared, project_rules)
     else:
         _FORKED["check"] = (shared, rules, tasks)
         try:
             chunks = [list(range(start, len(tasks), workers * 4)) for start in range(workers * 4)]
             with context.Pool(workers) as pool:
-                parts = pool.map(_check_chunk, chunks)
+                pending = pool.map_async(_check_chunk, chunks)
+                # the project rules read only the shared analysis: run them while the workers check
+                project_findings = _project_findings(shared, project_rules)
+                parts = pending.get()
         finally:
             _FORKED.pop("check", None)
         findings, definitions = [], []
         for chunk_findings, chunk_definitions in parts:
             findings += chunk_findings
             definitions += chunk_definitions
+        findings += project_findings
     definitions.sort(key=lambda d: (d.location, d.query))  # one order, however the work was split
 
     for rule in rules:
-        if rule.scope is Scope.PROJECT and run_project_rules:
-            findings.extend(rule.check_project(shared))
-        elif rule.scope is Scope.COLLECTION:
+        if rule.scope is Scope.COLLECTION:
             findings.extend(rule.check_collection(CollectionContext(definitions, shared)))
 
     findings, suppressed = _apply_suppressions(findings, [unit for unit, _ in tasks], {r.code for r in RULES})
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
     return CheckResult(findings, len(tasks), len(rules), suppressed)
+
+
+def _project_findings(shared: ProjectContext, project_rules: list[Rule]) -> list[Finding]:
+    return [finding for rule in project_rules for finding in rule.check_project(shared)]
 
 
 def _check_chunk(indices: list[int]) -> tuple[list[Finding], list]:
