@@ -63,6 +63,12 @@ def generate(out: Path, scale: str = TINY_SCALE, seed: int = 42, *extra: str) ->
 
 
 @pytest.fixture(scope="session")
+def generate_raw():
+    """`generate` for test modules: under pytest's importlib mode a conftest cannot be imported."""
+    return generate
+
+
+@pytest.fixture(scope="session")
 def tiny_raw(tmp_path_factory) -> Path:
     return generate(tmp_path_factory.mktemp("raw") / "raw")
 

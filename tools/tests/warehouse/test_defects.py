@@ -66,16 +66,6 @@ PARENTS = {
 }
 
 
-def _shared_conftest(config: pytest.Config):
-    """tools/tests/conftest.py, for generate(). Under pytest's importlib mode a conftest is not
-    importable by name, but pytest registers it as a plugin under its path."""
-    wanted = (HERE.parent / "conftest.py").resolve()
-    for plugin in config.pluginmanager.get_plugins():
-        if Path(getattr(plugin, "__file__", None) or "").resolve() == wanted:
-            return plugin
-    raise RuntimeError(f"{wanted} is not loaded")
-
-
 # --- a build of defective data -------------------------------------------------------------------
 
 
@@ -124,8 +114,8 @@ class DefectBuild:
         return con
 
 
-def _build(shared, root: Path, name: str, classes: str) -> DefectBuild:
-    raw = shared.generate(root / f"{name}-raw", SCALE, 42, "--defects", classes, "--defect-rate", RATE)
+def _build(generate, root: Path, name: str, classes: str) -> DefectBuild:
+    raw = generate(root / f"{name}-raw", SCALE, 42, "--defects", classes, "--defect-rate", RATE)
     home = root / name
     env = {
         **os.environ,
@@ -144,9 +134,9 @@ def _build(shared, root: Path, name: str, classes: str) -> DefectBuild:
 
 
 @pytest.fixture(scope="module")
-def defective(tmp_path_factory, pytestconfig) -> DefectBuild:
+def defective(tmp_path_factory, generate_raw) -> DefectBuild:
     """Every class but duplicate_key, built and published."""
-    build = _build(_shared_conftest(pytestconfig), tmp_path_factory.mktemp("defects"), "quarantined",
+    build = _build(generate_raw, tmp_path_factory.mktemp("defects"), "quarantined",
                    ",".join(ALL_BUT_DUPLICATES))
     tail = "\n".join(build.output.splitlines()[-40:])
     assert build.completed.returncode == 0, f"the build with quarantinable defects failed:\n{tail}"
@@ -154,9 +144,9 @@ def defective(tmp_path_factory, pytestconfig) -> DefectBuild:
 
 
 @pytest.fixture(scope="module")
-def duplicated(tmp_path_factory, pytestconfig) -> DefectBuild:
+def duplicated(tmp_path_factory, generate_raw) -> DefectBuild:
     """duplicate_key alone: the build must fail."""
-    return _build(_shared_conftest(pytestconfig), tmp_path_factory.mktemp("defects"), "duplicated", "duplicate_key")
+    return _build(generate_raw, tmp_path_factory.mktemp("defects"), "duplicated", "duplicate_key")
 
 
 # --- accounting for injected rows ------------------------------------------------------------------

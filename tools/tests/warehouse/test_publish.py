@@ -137,16 +137,6 @@ def hold(database: str, out: str, stop: str) -> None:
 
 
 
-def _shared_conftest(config: pytest.Config):
-    """tools/tests/conftest.py, for generate(). Under pytest's importlib mode a conftest is not
-    importable by name, but pytest registers it as a plugin under its path."""
-    wanted = (HERE.parent / "conftest.py").resolve()
-    for plugin in config.pluginmanager.get_plugins():
-        if Path(getattr(plugin, "__file__", None) or "").resolve() == wanted:
-            return plugin
-    raise RuntimeError(f"{wanted} is not loaded")
-
-
 # --- warehouses ---------------------------------------------------------------------------------
 
 
@@ -263,15 +253,14 @@ def differing_marts(left: dict[str, str], right: dict[str, str]) -> dict[str, tu
 
 
 @pytest.fixture(scope="module")
-def raw(tmp_path_factory, pytestconfig) -> dict[str, Path]:
+def raw(tmp_path_factory, generate_raw) -> dict[str, Path]:
     """raw0: tiny generated data; raw1: the same plus append batch 1; broken: raw0 plus one
     product row without an id (dim_products' not_null test on product_id fails)."""
-    shared = _shared_conftest(pytestconfig)
     root = tmp_path_factory.mktemp("publish-raw")
-    raw0 = shared.generate(root / "raw0")
+    raw0 = generate_raw(root / "raw0")
     raw1 = root / "raw1"
     shutil.copytree(raw0, raw1)
-    subprocess.run([str(shared.BIN / "tally-datagen"), "append", "--out", str(raw1), "--batch", "1"],
+    subprocess.run([str(Path(sys.executable).parent / "tally-datagen"), "append", "--out", str(raw1), "--batch", "1"],
                    check=True, capture_output=True, text=True)
     broken = root / "broken"
     shutil.copytree(raw0, broken)
