@@ -27,6 +27,8 @@ class ProjectContext:
     model_analyses: dict[str, QueryAnalysis] = field(default_factory=dict)
     model_units: dict[str, SqlUnit] = field(default_factory=dict)
     dialect: str = "duckdb"
+    # Findings of project rules already run in a worker, by (code, severity); see engine.build_shared.
+    early_findings: dict[tuple[str, str], list] = field(default_factory=dict)
 
     def node_location(self, unique_id: str) -> Location:
         """A node's own file: its SQL for models, its YAML for sources."""

@@ -4,10 +4,12 @@ The command-line layer calls `check`; `review` reuses `build_shared` and `check`
 inputs. Nothing here prints.
 
 With `workers` > 1 the work spreads over processes forked from this one (they inherit the
-analysis already built, nothing is pickled but their results): the models' portability check
-runs beside their main analysis, and the per-query phase (analysing dashboards, running query
-rules, summarising definitions for cross-query rules) is split between the workers. Results
-are identical to a single process; small inputs stay in one process.
+analysis already built, nothing is pickled but their results): a side worker runs, beside the
+models' main analysis (serial, since each model's columns feed the next), what needs none of
+its results: the portability check and the project rules that read only the manifest or the
+models as parsed (see `Needs`). The per-query phase (analysing dashboards, running query rules,
+summarising definitions for cross-query rules) is then split between the workers. Results are
+identical to a single process; small inputs stay in one process.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from tally.inputs.artifacts import Artifacts
 from tally.inputs.collect import node_unit
 from tally.inputs.project import Project
 from tally.inputs.units import MODEL, SqlUnit
-from tally.rules.base import DASHBOARD_KINDS, Rule, Scope
+from tally.rules.base import DASHBOARD_KINDS, Needs, Rule, Scope
 from tally.rules.registry import RULES
 from tally import suppressions
 
@@ -91,25 +93,30 @@ def dialect_for(config: Config, project: Project) -> str:
     return config.dialect or SQLGLOT_DIALECTS.get(project.adapter_type, project.adapter_type)
 
 
-def build_shared(artifacts: Artifacts, config: Config, workers: int = 1) -> ProjectContext:
-    """Parse and resolve the whole project once: models, lineage, semantic layer."""
+def build_shared(artifacts: Artifacts, config: Config, workers: int = 1, rules: list[Rule] = ()) -> ProjectContext:
+    """Parse and resolve the whole project once: models, lineage, semantic layer.
+
+    With workers, the project rules among `rules` that need no qualified model run in the side
+    worker; their findings wait in `early_findings` for `check`.
+    """
     project = Project(artifacts.manifest, config, artifacts.catalog, artifacts.semantic_manifest)
     dialect = dialect_for(config, project)
     schema = ProjectSchema(project, dialect)
     models = [node for node in project.topological_models() if node.resource_type == "model"]
     units = [node_unit(project, node, MODEL) for node in models]
+    early_rules = [rule for rule in rules if rule.scope is Scope.PROJECT and rule.needs is not Needs.ANALYSIS]
 
-    # Portability reads nothing but the model's own SQL: a forked worker does it meanwhile.
-    pool, portability_job, steps = None, None, STEPS
+    pool, side_job, steps = None, None, STEPS
     context = _fork_context() if workers > 1 and len(units) >= PARALLEL_MIN_UNITS else None
     if context is not None:
-        _FORKED["portability"] = (units, dialect, config.target_dialects, config.portable_functions)
+        _FORKED["side"] = (project, schema, config, dialect, models, units, early_rules)
         pool = context.Pool(1)
-        portability_job = pool.map_async(_portability_of, range(len(units)), chunksize=64)
+        side_job = pool.apply_async(_side_work)
         steps = STEPS_WITHOUT_PORTABILITY
 
     model_analyses = {}
     model_units = {}
+    early_findings: dict = {}
     try:
         for node, unit in zip(models, units):
             analysis = query.analyse(unit, schema, dialect, steps)
@@ -117,14 +124,15 @@ def build_shared(artifacts: Artifacts, config: Config, workers: int = 1) -> Proj
             model_units[node.unique_id] = unit
             if analysis.output_columns and not _has_catalog_types(node):
                 schema.add(node, {name: _declared_type(node, name) for name in analysis.output_columns})
-        if portability_job is not None:
-            for node, problems in zip(models, portability_job.get()):
+        if side_job is not None:
+            portabilities, early_findings = side_job.get()
+            for node, problems in zip(models, portabilities):
                 model_analyses[node.unique_id].portability = problems
     finally:
         if pool is not None:
             pool.close()
             pool.join()
-        _FORKED.pop("portability", None)
+        _FORKED.pop("side", None)
     lineage = ProjectLineage(project, model_analyses, config.masking_functions)
     semantic = SemanticLayer(artifacts.semantic_manifest, project, dialect)
     return ProjectContext(
@@ -137,12 +145,36 @@ def build_shared(artifacts: Artifacts, config: Config, workers: int = 1) -> Proj
         model_analyses=model_analyses,
         model_units=model_units,
         dialect=dialect,
+        early_findings=early_findings,
     )
 
 
-def _portability_of(index: int) -> list:
-    units, dialect, targets, functions = _FORKED["portability"]
-    return portability.portability_problems(units[index], dialect, targets, functions)
+# What a model goes through for the rules that read it as parsed (Needs.PARSED).
+PARSED_STEPS = (query.parse, query.resolve_relations)
+
+
+def _side_work() -> tuple[list, dict]:
+    """In the side worker: every model's portability problems, then the early project rules
+    over the models parsed afresh (the schema they resolve tables with is complete at fork)."""
+    project, schema, config, dialect, models, units, early_rules = _FORKED["side"]
+    portabilities = [
+        portability.portability_problems(unit, dialect, config.target_dialects, config.portable_functions)
+        for unit in units
+    ]
+    if not early_rules:
+        return portabilities, {}
+    parsed = {}
+    if any(rule.needs is Needs.PARSED for rule in early_rules):
+        parsed = {node.unique_id: query.analyse(unit, schema, dialect, PARSED_STEPS) for node, unit in zip(models, units)}
+    # Early rules read only the project, the configuration and the parsed models.
+    early = ProjectContext(project=project, semantic=None, lineage=None, config=config, schema=schema,
+                           comparer=None, model_analyses=parsed,
+                           model_units={node.unique_id: unit for node, unit in zip(models, units)}, dialect=dialect)
+    return portabilities, {_early_key(rule): list(rule.check_project(early)) for rule in early_rules}
+
+
+def _early_key(rule: Rule) -> tuple[str, str]:
+    return rule.code, rule.severity.value
 
 
 def _has_catalog_types(node) -> bool:
@@ -200,7 +232,11 @@ def check(shared: ProjectContext, dashboard_units: list[SqlUnit], model_units: l
 
 
 def _project_findings(shared: ProjectContext, project_rules: list[Rule]) -> list[Finding]:
-    return [finding for rule in project_rules for finding in rule.check_project(shared)]
+    findings: list[Finding] = []
+    for rule in project_rules:
+        early = shared.early_findings.get(_early_key(rule))
+        findings += early if early is not None else rule.check_project(shared)
+    return findings
 
 
 def _check_chunk(indices: list[int]) -> tuple[list[Finding], list]:

@@ -71,10 +71,11 @@ def run(args) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise ToolError("--jobs must be at least 1")
     workers = args.jobs or default_workers()
-    shared = build_shared(artifacts, config, workers=workers)
+    run_project_rules = not args.paths
+    shared = build_shared(artifacts, config, workers=workers, rules=rules if run_project_rules else [])
     stdin_text = sys.stdin.buffer.read() if "-" in args.paths else None
     dashboards, models = collect(shared.project, config, args.paths or None, stdin_text)
-    result = check(shared, dashboards, models, rules, run_project_rules=not args.paths, workers=workers)
+    result = check(shared, dashboards, models, rules, run_project_rules=run_project_rules, workers=workers)
 
     if args.canonical_sql:
         provider = CanonicalSql(artifacts.manifest_path.parent / "semantic_manifest.json", shared.dialect)

@@ -27,6 +27,18 @@ class Scope(str, Enum):
     COLLECTION = "collection"  # called once with every query, to compare them
 
 
+class Needs(str, Enum):
+    """How much of the project's analysis a project rule reads, so the engine can run it early.
+
+    A rule that needs only the manifest, or each model parsed with its tables resolved, can run
+    in a worker beside the (serial) qualification of the models instead of after it.
+    """
+
+    PROJECT = "project"  # the manifest's graph, the project's files and the configuration
+    PARSED = "parsed"  # plus each model's SQL parsed, its tables resolved to nodes (not qualified)
+    ANALYSIS = "analysis"  # everything: qualified models, lineage, the semantic layer
+
+
 # Kinds of SQL unit a query rule can apply to.
 DASHBOARD_KINDS = frozenset({"board", "analysis", "sql", "stdin"})
 ALL_KINDS = DASHBOARD_KINDS | {"model"}
@@ -40,6 +52,7 @@ class Rule:
     scope: ClassVar[Scope] = Scope.QUERY
     default_severity: ClassVar[Severity] = Severity.ERROR
     applies_to: ClassVar[frozenset[str]] = ALL_KINDS
+    needs: ClassVar[Needs] = Needs.ANALYSIS  # project rules only; see Needs
 
     def __init__(self, severity: Severity | None = None, options: dict | None = None) -> None:
         self.severity = severity or self.default_severity

@@ -470,10 +470,10 @@ def shared_once():
     built: dict[str, object] = {}
     real = check_command.build_shared
 
-    def build(artifacts, config, workers=1):
+    def build(artifacts, config, **options):  # workers, rules: whatever the command passes
         key = str(artifacts.manifest_path)
         if key not in built:
-            built[key] = real(artifacts, config, workers=workers)
+            built[key] = real(artifacts, config, **options)
         return built[key]
 
     return build

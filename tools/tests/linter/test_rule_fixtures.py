@@ -19,10 +19,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tally import engine
 from tally.engine import build_shared, check
 from tally.inputs.artifacts import Artifacts
 from tally.inputs.boards import read_board
 from tally.inputs.units import MODEL, SQL_FILE, SqlUnit
+from tally.rules.base import Needs, Scope
 from tally.rules.registry import BY_CODE
 from tally import config as tally_config
 
@@ -73,6 +75,8 @@ def test_rule_case(code, case, request, tmp_path):
             dashboards.append(SqlUnit(SQL_FILE, f"dashboard_{index}.sql", f"dashboard_{index}", sql))
         models = list(shared.model_units.values())
         result = check(shared, dashboards, models, [rule])
+        _assert_same_in_side_worker(rule, Artifacts(tmp_path, manifest, semantic_manifest, None,
+                                                    tmp_path / "manifest.json"), config, dashboards, result)
     else:
         shared = request.getfixturevalue("warehouse_shared")
         models = []
@@ -89,3 +93,22 @@ def test_rule_case(code, case, request, tmp_path):
             units = [SqlUnit(SQL_FILE, "case.sql", "case", case["sql"])]
         result = check(shared, units, models, [rule], run_project_rules=False)
     assert _found(result, code) == _expected(case), "\n".join(f"{f.location} {f.code} {f.message}" for f in result.findings)
+
+
+def _assert_same_in_side_worker(rule, artifacts, config, dashboards, result) -> None:
+    """A project rule that needs no qualified model runs early in build_shared's side worker
+    when tally forks; it must find there exactly what it finds on the full analysis."""
+    if rule.scope is not Scope.PROJECT or rule.needs is Needs.ANALYSIS:
+        return
+    saved = engine.PARALLEL_MIN_UNITS
+    engine.PARALLEL_MIN_UNITS = 1  # fork even for a fixture's few models
+    try:
+        shared = build_shared(artifacts, config, workers=2, rules=[rule])
+    finally:
+        engine.PARALLEL_MIN_UNITS = saved
+    if not shared.model_units:
+        return  # nothing to fork for: build_shared stays in one process
+    assert (rule.code, rule.severity.value) in shared.early_findings, "the side worker did not run the rule"
+    early = check(shared, dashboards, list(shared.model_units.values()), [rule])
+    assert [(f.location, f.code, f.message) for f in early.findings] == \
+        [(f.location, f.code, f.message) for f in result.findings]

@@ -16,7 +16,7 @@ from sqlglot import exp
 from tally.context import ProjectContext
 from tally.findings import Location
 from tally.inputs.project import Node
-from tally.rules.base import Rule, Scope
+from tally.rules.base import Needs, Rule, Scope
 
 MAX_NAMED = 5
 _NAME_CHARS = re.compile(r'[\w."`\[\]$]')
@@ -24,6 +24,7 @@ _NAME_CHARS = re.compile(r'[\w."`\[\]$]')
 
 class ManifestRule(Rule):
     scope = Scope.PROJECT
+    needs = Needs.PROJECT  # a rule reading the models' SQL says so (Needs.PARSED)
 
     def excepted(self, ctx: ProjectContext, node: Node) -> bool:
         """True when configuration lists this node (by name, or source.table) as an exception."""

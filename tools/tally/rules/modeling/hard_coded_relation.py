@@ -11,6 +11,7 @@ from tally.context import ProjectContext
 from tally.findings import Finding, Location
 from tally.inputs.project import Node
 from tally.inputs.units import SqlUnit
+from tally.rules.base import Needs
 from tally.rules.modeling.base import ManifestRule, reference_span, source_call
 
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
@@ -54,6 +55,7 @@ class HardCodedRelation(ManifestRule):
     """
 
     code = "MD009"
+    needs = Needs.PARSED  # the tables as written and resolved: qualification adds none
     name = "hard-coded-relation"
     family = "modeling"
     summary = "A model reads a table by name instead of through ref() or source()."

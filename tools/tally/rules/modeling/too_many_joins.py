@@ -6,6 +6,7 @@ from sqlglot import exp
 
 from tally.context import ProjectContext
 from tally.findings import Finding, Location
+from tally.rules.base import Needs
 from tally.rules.modeling.base import ManifestRule
 
 
@@ -32,6 +33,7 @@ class TooManyJoins(ManifestRule):
     """
 
     code = "MD010"
+    needs = Needs.PARSED  # the joins as written: qualification adds none
     name = "too-many-joins"
     family = "modeling"
     summary = "A model joins more tables than `max_joins` (default 7)."
