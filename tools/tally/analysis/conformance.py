@@ -481,13 +481,28 @@ def _running_total_of(projection: Projection) -> AggregateUse | None:
     """The aggregate a running total sums: `sum(agg(x)) over (... order by ...)` gives `agg(x)`.
     Without an ORDER BY the window sums every row of its partition, which is no running total."""
     expression = _unwrap(projection.expanded)
-    if not isinstance(expression, exp.Window) or not expression.args.get("order"):
+    if not isinstance(expression, exp.Window) or not _window_order(expression, projection):
         return None
     outer = _unwrap(expression.this)
     if not isinstance(outer, exp.Sum):
         return None
     inner = _unwrap(outer.this)
     return _use_of(inner, projection) if isinstance(inner, exp.AggFunc) else None
+
+
+def _window_order(window: exp.Window, projection: Projection) -> exp.Order | None:
+    """A window's ORDER BY, written inline or in the named window it refers to
+    (`over running_days ... window running_days as (order by day)`)."""
+    if window.args.get("order"):
+        return window.args["order"]
+    name = window.args.get("alias")
+    if not isinstance(name, exp.Identifier):
+        return None
+    for select in projection.node.root().find_all(exp.Select):
+        for definition in select.args.get("windows") or []:
+            if isinstance(definition.this, exp.Identifier) and definition.this.name.lower() == name.name.lower():
+                return definition.args.get("order")
+    return None
 
 
 def _judged_aggregate(use: AggregateUse, projection: Projection) -> AggregateUse:
