@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from warehouse.bench.build_raw import profile_settings
+
 ROOT = Path(__file__).resolve().parents[3]
 
 STEP = {"wall_s", "cpu_s", "peak_rss_mb", "load", "exit_code"}
@@ -82,6 +84,9 @@ def test_the_replay_ran_dbts_sql_without_unit_tests(scale):
     for kind in ("seed", "test", "model:view", "model:table", "model:incremental"):
         assert replay["by_kind"][kind]["count"] == full_kinds[kind]["count"], kind
     assert "unit_test" not in replay["by_kind"]
+    # the replay's connection is set up as the profile's duckdb target sets up dbt's
+    assert replay["settings"] == profile_settings(ROOT / "profiles.yml")
+    assert {"memory_limit", "preserve_insertion_order"} <= set(replay["settings"])
 
 
 def test_publish_figures(scale):

@@ -124,12 +124,13 @@ def dbt_step(folder: DbtFolder, args: list[str], name: str) -> dict:
     return step
 
 
-def raw_replay(artifacts: Path, database: Path, logs: Path) -> dict:
+def raw_replay(artifacts: Path, database: Path, logs: Path, project: Path) -> dict:
     _say("raw replay of dbt's SQL in one DuckDB connection")
     _remove_database(database)
     database.parent.mkdir(parents=True, exist_ok=True)
     out = database.parent / "replay.json"
-    step = measured([sys.executable, "-m", "warehouse.bench.build_raw", artifacts, database, out],
+    step = measured([sys.executable, "-m", "warehouse.bench.build_raw", artifacts, database, out,
+                     project / "profiles.yml"],
                     paths.ROOT, _python_env(), logs / "raw-replay.log")
     step.update(json.loads(out.read_text()))
     step["database_bytes"] = database.stat().st_size
@@ -182,7 +183,7 @@ def bench_scale(scale: float, args: argparse.Namespace, project: Path) -> dict:
         result["dbt_run_full"] = dbt_step(other, ["run", "--full-refresh"], "run-full")
         _remove_database(other.database)
     if "raw" not in args.skip:
-        result["raw_replay"] = raw_replay(artifacts, work / "raw-replay" / "tally.duckdb", logs)
+        result["raw_replay"] = raw_replay(artifacts, work / "raw-replay" / "tally.duckdb", logs, project)
         _remove_database(work / "raw-replay" / "tally.duckdb")
 
     # write-audit-publish: the full build is published, then copied back for an incremental one

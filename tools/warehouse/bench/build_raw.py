@@ -18,13 +18,16 @@ fixtures as temporary tables); the benchmark reports their dbt time apart.
 What the replay leaves out is what dbt adds: starting Python and loading dbt, parsing the project
 and rendering Jinja, the relation cache and metadata queries, contract checks, the rename and
 drop of `__dbt_tmp` and backup relations, the unit tests, writing artifacts, and its scheduling
-on `threads` threads. Both sides run on the same raw data in a fresh tally.duckdb with DuckDB's
-default settings; DuckDB parallelises each statement over every core on both sides.
+on `threads` threads. Both sides run on the same raw data in a fresh tally.duckdb with the
+DuckDB settings of the profile's duckdb target (memory limit, insertion order), so the replay
+plans and spills as dbt's connection does; DuckDB parallelises each statement over every core
+on both sides.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -60,10 +63,30 @@ def replay_plan(artifacts: Path) -> list[dict]:
     return plan
 
 
-def replay(plan: list[dict], database: Path) -> dict:
+_ENV_VAR = re.compile(r"""\{\{\s*env_var\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]*)['"])?\s*\)\s*\}\}""")
+
+
+def profile_settings(profiles: Path, output: str = "duckdb") -> dict[str, str]:
+    """The `settings:` of a duckdb output in profiles.yml, with `env_var()` defaults filled in
+    as dbt would (only that Jinja call is understood; other values are taken as written)."""
+    if not profiles.exists():
+        return {}
+    import yaml
+
+    outputs = next(iter((yaml.safe_load(profiles.read_text()) or {}).values()), {}).get("outputs", {})
+    settings = (outputs.get(output) or {}).get("settings") or {}
+    return {
+        name: _ENV_VAR.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), str(value))
+        for name, value in settings.items()
+    }
+
+
+def replay(plan: list[dict], database: Path, settings: dict[str, str] | None = None) -> dict:
     """Run the plan in one connection; seconds per node and per kind, and the whole wall time."""
     started = time.perf_counter()
     con = duckdb.connect(str(database))
+    for name, value in (settings or {}).items():
+        con.execute(f"set {name} = {_literal(value)}")
     for schema in sorted({item["schema"] for item in plan if not item["kind"] == "test" and item["schema"]}):
         con.execute(f'create schema if not exists "{schema}"')
     nodes = []
@@ -98,12 +121,22 @@ def replay(plan: list[dict], database: Path) -> dict:
     }
 
 
+def _literal(value: str) -> str:
+    if value.lower() in ("true", "false") or re.fullmatch(r"-?\d+(\.\d+)?", value):
+        return value
+    return "'" + value.replace("'", "''") + "'"
+
+
 def main(argv: list[str] | None = None) -> int:
-    artifacts, database, out = (Path(a) for a in (argv if argv is not None else sys.argv[1:]))
+    """build_raw ARTIFACTS DATABASE OUT [PROFILES_YML]"""
+    args = [Path(a) for a in (argv if argv is not None else sys.argv[1:])]
+    artifacts, database, out = args[:3]
+    settings = profile_settings(args[3]) if len(args) > 3 else {}
     if database.exists():
         raise SystemExit(f"{database} exists: the replay needs a fresh file")
     database.parent.mkdir(parents=True, exist_ok=True)
-    result = replay(replay_plan(artifacts), database)
+    result = replay(replay_plan(artifacts), database, settings)
+    result["settings"] = settings
     out.write_text(json.dumps(result, indent=2) + "\n")
     return 0
 
