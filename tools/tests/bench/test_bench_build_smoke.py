@@ -111,6 +111,7 @@ def test_board_queries_on_marts_and_from_staging(scale):
     staged = [q for q in boards["queries"] if q["staging"]]
     assert len(staged) == boards["staging_queries"] >= 1
     assert all(timed <= set(q["staging"]) for q in staged)
+    assert boards["staging_settings"] == profile_settings(ROOT / "profiles.yml")  # spills, as dbt would
 
 
 def test_peak_memory_ratios_and_targets(scale):

@@ -142,7 +142,8 @@ def board_latency(database: Path, manifest: Path, charts: Path, out: Path, logs:
                   staging_total_s: float | None) -> dict:
     _say("board queries on the marts and from staging")
     command = [sys.executable, "-m", "warehouse.bench.build_boards", database, manifest, charts, out,
-               "--runs", str(runs), "--staging-runs", str(staging_runs), "--staging-budget-s", str(staging_budget_s)]
+               "--runs", str(runs), "--staging-runs", str(staging_runs), "--staging-budget-s", str(staging_budget_s),
+               "--profiles", charts.parent / "profiles.yml"]
     if staging_total_s is not None:
         command += ["--staging-total-s", str(staging_total_s)]
     if staging_only:

@@ -85,8 +85,7 @@ def replay(plan: list[dict], database: Path, settings: dict[str, str] | None = N
     """Run the plan in one connection; seconds per node and per kind, and the whole wall time."""
     started = time.perf_counter()
     con = duckdb.connect(str(database))
-    for name, value in (settings or {}).items():
-        con.execute(f"set {name} = {_literal(value)}")
+    apply_settings(con, settings)
     for schema in sorted({item["schema"] for item in plan if not item["kind"] == "test" and item["schema"]}):
         con.execute(f'create schema if not exists "{schema}"')
     nodes = []
@@ -119,6 +118,12 @@ def replay(plan: list[dict], database: Path, settings: dict[str, str] | None = N
         "failing_tests": [n["unique_id"] for n in nodes if n["failures"]],
         "nodes": sorted(nodes, key=lambda n: -n["seconds"]),
     }
+
+
+def apply_settings(con: duckdb.DuckDBPyConnection, settings: dict[str, str] | None) -> None:
+    """SET each of `settings` (from profile_settings) on a connection, as dbt-duckdb does."""
+    for name, value in (settings or {}).items():
+        con.execute(f"set {name} = {_literal(value)}")
 
 
 def _literal(value: str) -> str:
