@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 import os
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from tally.analysis import aggregates, joins, portability, query
 from tally.analysis.conformance import Comparer
@@ -93,7 +94,8 @@ def dialect_for(config: Config, project: Project) -> str:
     return config.dialect or SQLGLOT_DIALECTS.get(project.adapter_type, project.adapter_type)
 
 
-def build_shared(artifacts: Artifacts, config: Config, workers: int = 1, rules: list[Rule] = ()) -> ProjectContext:
+def build_shared(artifacts: Artifacts, config: Config, workers: int = 1,
+                 rules: Sequence[Rule] = ()) -> ProjectContext:
     """Parse and resolve the whole project once: models, lineage, semantic layer.
 
     With workers, the project rules among `rules` that need no qualified model run in the side
