@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from warehouse.bench.build_raw import profile_settings
+from warehouse.bench.duckdb_settings import profile_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 

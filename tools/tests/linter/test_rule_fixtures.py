@@ -62,7 +62,7 @@ def test_every_fixture_has_failing_and_passing_cases():
 
 
 @pytest.mark.parametrize("code, case", list(_cases()))
-def test_rule_case(code, case, request, tmp_path):
+def test_rule_case(code, case, request, tmp_path, monkeypatch):
     rule = BY_CODE[code]()
     if "project" in case:
         from synthetic import manifest_from_spec  # tools/tests/linter/synthetic.py
@@ -76,7 +76,8 @@ def test_rule_case(code, case, request, tmp_path):
         models = list(shared.model_units.values())
         result = check(shared, dashboards, models, [rule])
         _assert_same_in_side_worker(rule, Artifacts(tmp_path, manifest, semantic_manifest, None,
-                                                    tmp_path / "manifest.json"), config, dashboards, result)
+                                                    tmp_path / "manifest.json"), config, dashboards, result,
+                                    monkeypatch)
     else:
         shared = request.getfixturevalue("warehouse_shared")
         models = []
@@ -95,17 +96,13 @@ def test_rule_case(code, case, request, tmp_path):
     assert _found(result, code) == _expected(case), "\n".join(f"{f.location} {f.code} {f.message}" for f in result.findings)
 
 
-def _assert_same_in_side_worker(rule, artifacts, config, dashboards, result) -> None:
+def _assert_same_in_side_worker(rule, artifacts, config, dashboards, result, monkeypatch) -> None:
     """A project rule that needs no qualified model runs early in build_shared's side worker
     when tally forks; it must find there exactly what it finds on the full analysis."""
     if rule.scope is not Scope.PROJECT or rule.needs is Needs.ANALYSIS:
         return
-    saved = engine.PARALLEL_MIN_UNITS
-    engine.PARALLEL_MIN_UNITS = 1  # fork even for a fixture's few models
-    try:
-        shared = build_shared(artifacts, config, workers=2, rules=[rule])
-    finally:
-        engine.PARALLEL_MIN_UNITS = saved
+    monkeypatch.setattr(engine, "PARALLEL_MIN_UNITS", 1)  # fork even for a fixture's few models
+    shared = build_shared(artifacts, config, workers=2, rules=[rule])
     if not shared.model_units:
         return  # nothing to fork for: build_shared stays in one process
     assert (rule.code, rule.severity.value) in shared.early_findings, "the side worker did not run the rule"

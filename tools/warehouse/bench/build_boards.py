@@ -36,7 +36,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse import boards
-from warehouse.bench.build_raw import apply_settings, profile_settings
+from warehouse.bench.duckdb_settings import apply_settings, profile_settings
 
 REDIRECTED_SCHEMAS = ("intermediate", "marts")
 

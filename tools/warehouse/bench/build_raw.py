@@ -27,13 +27,14 @@ on both sides.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 import time
 from pathlib import Path
 
 import duckdb
+
+from warehouse.bench.duckdb_settings import apply_settings, profile_settings
 
 REPLAYED = ("seed", "model", "test")
 RAN = {"success", "pass", "fail", "warn"}
@@ -61,24 +62,6 @@ def replay_plan(artifacts: Path) -> list[dict]:
             "sql": sql,
         })
     return plan
-
-
-_ENV_VAR = re.compile(r"""\{\{\s*env_var\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]*)['"])?\s*\)\s*\}\}""")
-
-
-def profile_settings(profiles: Path, output: str = "duckdb") -> dict[str, str]:
-    """The `settings:` of a duckdb output in profiles.yml, with `env_var()` defaults filled in
-    as dbt would (only that Jinja call is understood; other values are taken as written)."""
-    if not profiles.exists():
-        return {}
-    import yaml
-
-    outputs = next(iter((yaml.safe_load(profiles.read_text()) or {}).values()), {}).get("outputs", {})
-    settings = (outputs.get(output) or {}).get("settings") or {}
-    return {
-        name: _ENV_VAR.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), str(value))
-        for name, value in settings.items()
-    }
 
 
 def replay(plan: list[dict], database: Path, settings: dict[str, str] | None = None) -> dict:
@@ -118,18 +101,6 @@ def replay(plan: list[dict], database: Path, settings: dict[str, str] | None = N
         "failing_tests": [n["unique_id"] for n in nodes if n["failures"]],
         "nodes": sorted(nodes, key=lambda n: -n["seconds"]),
     }
-
-
-def apply_settings(con: duckdb.DuckDBPyConnection, settings: dict[str, str] | None) -> None:
-    """SET each of `settings` (from profile_settings) on a connection, as dbt-duckdb does."""
-    for name, value in (settings or {}).items():
-        con.execute(f"set {name} = {_literal(value)}")
-
-
-def _literal(value: str) -> str:
-    if value.lower() in ("true", "false") or re.fullmatch(r"-?\d+(\.\d+)?", value):
-        return value
-    return "'" + value.replace("'", "''") + "'"
 
 
 def main(argv: list[str] | None = None) -> int:
