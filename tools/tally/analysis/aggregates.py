@@ -261,6 +261,9 @@ def _is_key_condition(condition: exp.Expression) -> bool:
     return isinstance(condition, exp.EQ) and isinstance(condition.left, exp.Column) and isinstance(condition.right, exp.Column)
 
 
+TRUNCATIONS = (exp.DateTrunc, exp.TimestampTrunc, exp.DatetimeTrunc, exp.TimeTrunc)
+
+
 def _time_grouping(expression: exp.Expression) -> tuple[str, exp.Column] | None:
     """('month', column) for date_trunc('month', column) and its spellings; ('day', column)
     for a date cast; ('raw', column) for a bare column."""
@@ -271,7 +274,9 @@ def _time_grouping(expression: exp.Expression) -> tuple[str, exp.Column] | None:
         return "raw", node
     if isinstance(node, (exp.Cast, exp.TryCast)) and isinstance(node.this, exp.Column):
         return "day", node.this
-    if isinstance(node, (exp.DateTrunc, exp.TimestampTrunc, exp.DatetimeTrunc, exp.TimeTrunc)):
+    if isinstance(node, (exp.Cast, exp.TryCast)) and isinstance(node.this, TRUNCATIONS):
+        node = node.this  # cast(date_trunc('month', d) as date): the month, as a date
+    if isinstance(node, TRUNCATIONS):
         unit = node.args.get("unit")
         column = node.this if isinstance(node.this, exp.Column) else node.find(exp.Column)
         grain = (unit.name if isinstance(unit, exp.Expression) else str(unit or "")).lower()

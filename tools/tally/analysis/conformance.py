@@ -18,6 +18,11 @@ way it is compared with the metric's definition, and every difference is recorde
 Columns are compared by their lineage origin, so `dim_customers.is_test_account = false`
 satisfies a metric filter on `fct_orders.is_test_account`, and `order_status <> 'cancelled'`
 is recognised as the same test as `is_cancelled = false`.
+
+A model column *holds* a metric when the model names it after the metric and computes it as
+defined (a rollup such as `agg_orders_by_month.customers`). A query reading a held column is
+judged on what it does with the finished number: adding up monthly sums is the metric again,
+adding up monthly distinct counts, snapshots or ratios is not.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
 
-from tally.analysis.aggregates import AVG, COUNT, COUNT_DISTINCT, SUM, AggregateUse, Projection
+from tally.analysis.aggregates import AVG, COUNT, COUNT_DISTINCT, MAX, MIN, SUM, AggregateUse, Projection
 from tally.analysis.lineage import ProjectLineage
 from tally.analysis.predicates import canonical, columns_of, conjuncts
 from tally.analysis.query import QueryAnalysis
@@ -57,6 +62,19 @@ class MetricComparison:
         return not self.differences
 
 
+@dataclass(frozen=True)
+class HeldMetric:
+    """A model column that holds a metric already computed, at the model's grain."""
+
+    relation: str
+    column: str
+    metric: MetricDef
+    grain: str | None
+
+    def describe(self) -> str:
+        return f"{self.relation.split('.')[-1]}.{self.column}"
+
+
 class Comparer:
     def __init__(self, semantic: SemanticLayer, lineage: ProjectLineage) -> None:
         self.semantic = semantic
@@ -66,10 +84,19 @@ class Comparer:
         # id(expression) -> (expression, value): the expression is kept so its id stays its own.
         self._canonical_memo: dict[int, tuple[exp.Expression, str]] = {}
         self._sql_memo: dict[int, tuple[exp.Expression, str]] = {}
+        self._held_memo: dict[str, dict[str, HeldMetric]] = {}
+        self._query_memo: dict[int, tuple[QueryAnalysis, list[MetricComparison]]] = {}
+        self._model_analyses = {key.lower(): value for key, value in lineage.analyses.items()}
 
     # --- entry point -------------------------------------------------------------------------
 
     def compare_query(self, analysis: QueryAnalysis) -> list[MetricComparison]:
+        found = self._query_memo.get(id(analysis))
+        if found is None or found[0] is not analysis:
+            found = self._query_memo[id(analysis)] = (analysis, self._compare_query(analysis))
+        return found[1]
+
+    def _compare_query(self, analysis: QueryAnalysis) -> list[MetricComparison]:
         results = []
         for projection in analysis.projections:
             if not projection.aggregates:
@@ -134,6 +161,10 @@ class Comparer:
     # --- claimed metrics ---------------------------------------------------------------------
 
     def _compare_claimed(self, projection: Projection, metric: MetricDef) -> list[Difference]:
+        main = _main_aggregate(projection)
+        held = self._held_metric(main.argument) if main is not None else None
+        if held is not None:
+            return self._compare_held(main, held, metric)
         if metric.type == "conversion":
             return [Difference(
                 "conversion",
@@ -146,7 +177,6 @@ class Comparer:
             return self._compare_ratio(projection, metric)
         if metric.type == "derived":
             return self._compare_derived(projection.expanded, projection, metric)
-        main = _main_aggregate(projection)
         if main is None and metric.type == "cumulative":
             running = _running_total_of(projection)
             if running is not None:  # sum(sum(x)) over (order by day): a running total of the measure
@@ -310,11 +340,19 @@ class Comparer:
         expression = _unwrap(projection.expanded)
         uses = {u.node.meta.get("agg_id"): u for u in projection.aggregates}
         if isinstance(expression, exp.Div):
-            num_use = _single_aggregate(expression.left, uses)
-            den_use = _single_aggregate(expression.right, uses)
+            num_use = _single_aggregate(expression.left, uses) or self._held_metric(expression.left)
+            den_use = _single_aggregate(expression.right, uses) or self._held_metric(expression.right)
             if num_use is not None and den_use is not None and numerator and denominator:
                 found = []
                 for side, use, expected in (("numerator", num_use, numerator), ("denominator", den_use, denominator)):
+                    if isinstance(use, HeldMetric):  # a rollup's finished number, read as it stands
+                        if use.metric.name != expected.name:
+                            found.append(Difference(
+                                "ratio",
+                                f"wrong {side}: `{use.describe()}` holds {use.metric.name}, not {expected.name}",
+                                projection.position,
+                            ))
+                        continue
                     sub = self._compare_side(use, expected, metric.input_filters.get(expected.name))
                     if sub:
                         other = self._best_metric(use, exclude=expected.name)
@@ -344,6 +382,9 @@ class Comparer:
         )]
 
     def _compare_side(self, use: AggregateUse, metric: MetricDef, extra_filters: list | None = None) -> list[Difference]:
+        held = self._held_metric(use.argument)
+        if held is not None:
+            return self._compare_held(use, held, metric)
         if metric.type in ("simple", "cumulative"):
             return self._compare_simple(use, metric, extra_filters=extra_filters)
         return [Difference("expression", f"{metric.name} is a {metric.type} metric", use.position)]
@@ -405,6 +446,12 @@ class Comparer:
         if outer is None:
             return None
         main = _judged_aggregate(outer, projection)
+        held = self._held_metric(main.argument)
+        if held is not None:  # a rollup's metric re-aggregated under another name
+            differences = self._compare_held(main, held, held.metric)
+            if not differences:
+                return None
+            return MetricComparison(projection, held.metric, None, differences, _grain(projection))
         if main.argument is None and main.func != COUNT:
             return None
         best: MetricComparison | None = None
@@ -436,6 +483,88 @@ class Comparer:
             if not self._compare_simple(use, metric):
                 return metric.name
         return None
+
+    # --- metrics held by model columns (rollups) ---------------------------------------------
+
+    def _held_metric(self, expression: exp.Expression | None) -> HeldMetric | None:
+        """The metric a model column holds, when `expression` is such a column."""
+        if expression is None:
+            return None
+        node = _unwrap(expression)
+        if not isinstance(node, exp.Column) or not node.table:
+            return None
+        return self._held_by(node.table.lower()).get(node.name.lower())
+
+    def _held_by(self, relation: str) -> dict[str, HeldMetric]:
+        """The columns of a model named after a metric and computing it as defined."""
+        found = self._held_memo.get(relation)
+        if found is not None:
+            return found
+        self._held_memo[relation] = {}  # a model is never its own input; guard anyway
+        analysis = self._model_analyses.get(relation)
+        found = {}
+        if analysis is not None:
+            for comparison in self.compare_query(analysis):
+                if comparison.claimed_by == "alias" and comparison.conforms:
+                    column = comparison.projection.alias.lower()
+                    found[column] = HeldMetric(relation, column, comparison.metric, comparison.grain)
+        self._held_memo[relation] = found
+        return found
+
+    def _compare_held(self, use: AggregateUse, held: HeldMetric, metric: MetricDef) -> list[Difference]:
+        """An aggregate over a column that already holds a metric: the metric's measure,
+        filters and date were judged in the model; what is left is whether the finished
+        numbers may be aggregated again this way."""
+        per = f"per {held.grain}" if held.grain else "per row"
+        if held.metric.name != metric.name:
+            return [Difference(
+                "expression",
+                f"aggregates `{held.describe()}`, which holds {held.metric.name} {per}, not {metric.name}",
+                use.position,
+            )]
+        allowed, kind, why = self._reaggregation(metric)
+        if use.func in allowed:
+            # The model put each row on the metric's date; its own period columns keep that choice.
+            elsewhere = [(grain, column) for grain, column in use.time_groupings
+                         if column.table.lower() != held.relation]
+            return self._compare_time(replace(use, time_groupings=elsewhere), metric)
+        return [Difference(
+            kind,
+            f"takes {use.func}() of `{held.describe()}`, which holds {metric.name} {per}: {why}",
+            use.position,
+        )]
+
+    def _reaggregation(self, metric: MetricDef, seen: frozenset = frozenset()) -> tuple[set[str], str, str]:
+        """How finished values of a metric may be aggregated again: the functions that give the
+        metric over a larger set of rows, the kind of difference otherwise, and why."""
+        measure = metric.measure
+        if metric.type in ("ratio", "conversion"):
+            return set(), "ratio", (f"a ratio; over several periods it is {metric.numerator or 'its numerator'} "
+                                    f"summed over {metric.denominator or 'its base'} summed, not a {'sum or average'} of ratios")
+        if metric.type == "cumulative":
+            return set(), "aggregation", "a running total; adding periods counts the earlier ones again"
+        if metric.type == "derived":
+            inputs = [self.semantic.metrics.get(name) for name in metric.inputs]
+            additive_formula = not any(isinstance(node, (exp.Mul, exp.Div)) for node in
+                                       _formula_nodes(metric.expr or ""))
+            if metric.name not in seen and additive_formula and inputs and all(
+                i is not None and SUM in self._reaggregation(i, seen | {metric.name})[0] for i in inputs
+            ):
+                return {SUM}, "aggregation", f"{metric.expr} adds up, so sum() it"
+            return set(), "aggregation", f"{metric.expr} does not add up across rows"
+        if measure is None:
+            return set(), "aggregation", f"a {metric.type} metric"
+        if measure.non_additive_column is not None:
+            return set(), "semi_additive", (f"a snapshot on `{measure.non_additive_column.name}`; adding periods "
+                                            f"counts it once per period")
+        if measure.func in (SUM, COUNT):
+            return {SUM}, "aggregation", "a sum; adding it up again needs sum()"
+        if measure.func in (MAX, MIN):
+            return {measure.func}, "aggregation", f"a {measure.func}; only {measure.func}() keeps it"
+        if measure.func == COUNT_DISTINCT:
+            return set(), "aggregation", (f"a distinct count of `{measure.expr_sql}`; adding periods counts one "
+                                          f"that appears in two of them twice (query the metric at the grain needed)")
+        return set(), "aggregation", f"{measure.func}() does not add up across rows"
 
     # --- lineage helpers -------------------------------------------------------------------------
 
@@ -516,6 +645,15 @@ def _judged_aggregate(use: AggregateUse, projection: Projection) -> AggregateUse
             break
         current = inner_use
     return current
+
+
+def _formula_nodes(formula: str) -> list[exp.Expression]:
+    import sqlglot
+
+    try:
+        return list(sqlglot.parse_one(formula, dialect="duckdb").walk()) if formula else []
+    except Exception:
+        return [exp.Mul()]  # unreadable: assume it does not add up
 
 
 def _use_of(node: exp.Expression, projection: Projection) -> AggregateUse | None:

@@ -60,6 +60,53 @@ _ENV = _environment()
 _RENDER_ERRORS = Exception
 
 
+class _CrossDatabaseMacros:
+    """dbt's cross-database macros (`dbt.date_trunc(...)`, `dbt.dateadd(...)`, ...) as dbt-duckdb
+    renders them. Without them a time bucket such as `{{ dbt.date_trunc('month', 'order_date') }}`
+    rendered as NULL, and a rollup's month lost its lineage to the date it truncates."""
+
+    _TYPES = {
+        "type_string": "text", "type_timestamp": "timestamp", "type_float": "float",
+        "type_numeric": "numeric(28, 6)", "type_bigint": "bigint", "type_int": "integer",
+        "type_boolean": "boolean",
+    }
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if name in self._TYPES:
+            return lambda *args, **kwargs: self._TYPES[name]
+        return _Anything(name=name)
+
+    @staticmethod
+    def date_trunc(datepart: str, date: str) -> str:
+        return f"date_trunc('{datepart}', {date})"
+
+    @staticmethod
+    def dateadd(datepart: str, interval: Any, from_date_or_timestamp: str) -> str:
+        return f"({from_date_or_timestamp} + interval ({interval}) {datepart})"
+
+    @staticmethod
+    def datediff(first_date: str, second_date: str, datepart: str) -> str:
+        return f"date_diff('{datepart}', {first_date}, {second_date})"
+
+    @staticmethod
+    def safe_cast(field: str, type: str) -> str:
+        return f"try_cast({field} as {type})"
+
+    @staticmethod
+    def concat(fields: list) -> str:
+        return "(" + " || ".join(str(f) for f in fields) + ")"
+
+    @staticmethod
+    def hash(field: str) -> str:
+        return f"md5(cast({field} as text))"
+
+    @staticmethod
+    def current_timestamp() -> str:
+        return "current_timestamp"
+
+
 class _QueryNamespace:
     def __init__(self, texts: dict[str, str], depth: int) -> None:
         self._texts, self._depth = texts, depth
@@ -126,6 +173,7 @@ def render_dbt_sql(
         "target": {"name": "default", "type": "duckdb", "schema": "main"},
         "return": lambda value=None: value,
         "log": lambda *a, **k: "",
+        "dbt": _CrossDatabaseMacros(),
     }
     try:
         simple = _render_refs_only(sql, ref, source)
