@@ -27,8 +27,11 @@ adding up monthly distinct counts, snapshots or ratios is not.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field, replace
 
+import sqlglot
 from sqlglot import exp
 
 from tally.analysis.aggregates import AVG, COUNT, COUNT_DISTINCT, MAX, MIN, SUM, AggregateUse, Projection
@@ -400,11 +403,8 @@ class Comparer:
         return not self._compare_simple(as_sum, numerator)
 
     def _compare_derived(self, expression: exp.Expression, projection: Projection, metric: MetricDef) -> list[Difference]:
-        import sqlglot
-
-        try:
-            formula = sqlglot.parse_one(metric.expr or "", dialect="duckdb")
-        except Exception:
+        formula = _parse_formula(metric.expr or "")
+        if formula is None:
             return []
         uses = {u.node.meta.get("agg_id"): u for u in projection.aggregates}
         differences: list[Difference] = []
@@ -545,8 +545,8 @@ class Comparer:
             return set(), "aggregation", "a running total; adding periods counts the earlier ones again"
         if metric.type == "derived":
             inputs = [self.semantic.metrics.get(name) for name in metric.inputs]
-            additive_formula = not any(isinstance(node, (exp.Mul, exp.Div)) for node in
-                                       _formula_nodes(metric.expr or ""))
+            formula = _parse_formula(metric.expr or "")
+            additive_formula = formula is not None and not formula.find(exp.Mul, exp.Div)
             if metric.name not in seen and additive_formula and inputs and all(
                 i is not None and SUM in self._reaggregation(i, seen | {metric.name})[0] for i in inputs
             ):
@@ -647,13 +647,14 @@ def _judged_aggregate(use: AggregateUse, projection: Projection) -> AggregateUse
     return current
 
 
-def _formula_nodes(formula: str) -> list[exp.Expression]:
-    import sqlglot
-
+@functools.lru_cache(maxsize=None)
+def _parse_formula(formula: str) -> exp.Expression | None:
+    """A derived metric's formula, parsed once however many queries compare with it (callers
+    only read the tree); None when it cannot be read."""
     try:
-        return list(sqlglot.parse_one(formula, dialect="duckdb").walk()) if formula else []
+        return sqlglot.parse_one(formula, dialect="duckdb") if formula else None
     except Exception:
-        return [exp.Mul()]  # unreadable: assume it does not add up
+        return None
 
 
 def _use_of(node: exp.Expression, projection: Projection) -> AggregateUse | None:
