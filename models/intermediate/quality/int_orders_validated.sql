@@ -1,9 +1,32 @@
-{#- Every order with the reason it cannot be trusted, if any. -#}
+{#- Every order with the reason it cannot be trusted, if any.
+    Incremental (dbt_project.yml): a run reprocesses the orders whose latest version was loaded
+    since the high-water mark and the orders of customers loaded since then (a customer that
+    arrives late, or becomes a test account, changes its orders' verdict), reading staging above
+    the smallest such key only (macros/project/incremental_window.sql). A change of reference
+    data (currencies, FX rates) needs a --full-refresh. -#}
+{%- if is_incremental() %}
+    {%- set mark = tally.incremental_mark('loaded_at', where='order_id is not null') %}
+    {%- set changed_customers -%}
+        select customer_id from {{ ref('int_customers_validated') }} where loaded_at > {{ mark }}
+    {%- endset %}
+    {%- set floor = tally.changed_key_floor([
+        (ref('stg_shop__orders'), 'order_id', 'loaded_at'),
+        (this, 'order_id', none, 'customer_id in (' ~ changed_customers ~ ')'),
+    ], mark) %}
+{%- endif %}
 with
 
 orders as (
 
     select * from {{ ref('stg_shop__orders') }}
+    {%- if is_incremental() and mark is not none %}
+    where
+        ({{ tally.key_at_or_above('order_id', floor) }} or order_id is null)
+        and (
+            loaded_at > {{ mark }}
+            or (order_id is not null and customer_id in ({{ changed_customers }}))
+        )
+    {%- endif %}
 
 ),
 

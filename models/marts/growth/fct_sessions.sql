@@ -1,8 +1,24 @@
+{#- Incremental runs reprocess the sessions whose session or events were loaded since the
+    high-water mark. They read only the keys at or above the smallest such session: a constant
+    the engine pushes through the funnel pivot into the scans of sessions and events (see
+    macros/project/incremental_window.sql). -#}
+-- depends_on: {{ ref('int_sessions_validated') }}
+-- depends_on: {{ ref('int_web_events_validated') }}
+{%- if is_incremental() %}
+    {%- set mark = tally.incremental_mark('source_loaded_at') %}
+    {%- set floor = tally.changed_key_floor([
+        (ref('int_sessions_validated'), 'session_id', 'loaded_at', 'quarantine_reason is null'),
+        (ref('int_web_events_validated'), 'session_id', 'loaded_at', 'quarantine_reason is null'),
+    ], mark) %}
+{%- endif %}
 with
 
 sessions as (
 
     select * from {{ ref('int_sessions_pivoted_to_funnel_steps') }}
+    {%- if is_incremental() and mark is not none %}
+    where {{ tally.key_at_or_above('session_id', floor) }}
+    {%- endif %}
 
 ),
 
@@ -32,12 +48,8 @@ final as (
             greatest(session_loaded_at, coalesce(events_loaded_at, session_loaded_at)) as timestamp
         ) as source_loaded_at
     from sessions
-    {% if is_incremental() %}
-    where
-        greatest(session_loaded_at, coalesce(events_loaded_at, session_loaded_at)) > (
-            select {{ dbt.dateadd('day', -var('tally_incremental_lookback_days'), 'max(source_loaded_at)') }}
-            from {{ this }}
-        )
+    {% if is_incremental() and mark is not none %}
+    where greatest(session_loaded_at, coalesce(events_loaded_at, session_loaded_at)) > {{ mark }}
     {% endif %}
 
 )
