@@ -1,17 +1,25 @@
 {#- Every order with the reason it cannot be trusted, if any.
     Incremental (dbt_project.yml): a run reprocesses the orders whose latest version was loaded
-    since the high-water mark and the orders of customers loaded since then (a customer that
-    arrives late, or becomes a test account, changes its orders' verdict), reading staging above
-    the smallest such key only (macros/project/incremental_window.sql). A change of reference
-    data (currencies, FX rates) needs a --full-refresh. -#}
+    since the high-water mark, and the orders whose customer verdict no longer holds (a customer
+    that arrived late, or became a test account), reading staging above the smallest such key
+    only (macros/project/incremental_window.sql). A change of reference data (currencies, FX
+    rates) needs a --full-refresh. -#}
 {%- if is_incremental() %}
     {%- set mark = tally.incremental_mark('loaded_at', where='order_id is not null') %}
-    {%- set changed_customers -%}
-        select customer_id from {{ ref('int_customers_validated') }} where loaded_at > {{ mark }}
+    {%- set orders_with_changed_customer -%}
+        select validated.order_id
+        from {{ this }} as validated
+        left join {{ ref('int_customers_validated') }} as customers
+            on
+                validated.customer_id = customers.customer_id
+                and customers.quarantine_reason is null
+        where
+            validated.order_id is not null
+            and validated.is_test_account is distinct from customers.is_test_account
     {%- endset %}
     {%- set floor = tally.changed_key_floor([
         (ref('stg_shop__orders'), 'order_id', 'loaded_at'),
-        (this, 'order_id', none, 'customer_id in (' ~ changed_customers ~ ')'),
+        ('(' ~ orders_with_changed_customer ~ ') as changed_customer', 'order_id', none),
     ], mark) %}
 {%- endif %}
 with
@@ -24,7 +32,7 @@ orders as (
         ({{ tally.key_at_or_above('order_id', floor) }} or order_id is null)
         and (
             loaded_at > {{ mark }}
-            or (order_id is not null and customer_id in ({{ changed_customers }}))
+            or order_id in ({{ orders_with_changed_customer }})
         )
     {%- endif %}
 
