@@ -64,3 +64,11 @@
 {% macro timestamp_literal(value) -%}
     cast('{{ value }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
+
+{# Whether a built relation has a column (case-insensitive): an incremental model that adds a
+   column it reads from {{ this }} checks it first, for tables built before the column existed. #}
+{% macro relation_has_column(relation, column) -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+    {{ return(column | lower in names) }}
+{%- endmacro %}

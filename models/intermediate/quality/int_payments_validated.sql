@@ -1,9 +1,44 @@
-{#- Every payment attempt with the reason it cannot be trusted, if any. -#}
+{%- set order_verdict = tally.payment_order_verdict('orders') -%}
+{#- Every payment attempt with the reason it cannot be trusted, if any.
+    Incremental (dbt_project.yml): a run reprocesses the payments whose latest version was
+    loaded since the high-water mark, and the payments whose order verdict no longer holds (an
+    order that arrived late, was quarantined or changed currency), reading staging above the
+    smallest such key only (macros/project/incremental_window.sql). order_verdict keeps what
+    each payment was judged against: null for an unknown order, 'quarantined', or the order's
+    currency; a table built before that column existed has every payment reprocessed once. A
+    change of reference data (currencies) needs a --full-refresh. -#}
+{%- if is_incremental() %}
+    {%- set mark = tally.incremental_mark('loaded_at', where='payment_id is not null') %}
+    {%- set payments_with_changed_order -%}
+        select validated.payment_id
+        from {{ this }} as validated
+        left join {{ ref('int_orders_validated') }} as orders
+            on validated.order_id = orders.order_id
+        where
+            validated.payment_id is not null
+            and validated.order_verdict is distinct from ({{ order_verdict }})
+    {%- endset %}
+    {%- if not tally.relation_has_column(this, 'order_verdict') %}
+        {%- set payments_with_changed_order = 'select payment_id from ' ~ this ~ ' where payment_id is not null' %}
+    {%- endif %}
+    {%- set floor = tally.changed_key_floor([
+        (ref('stg_payments__payments'), 'payment_id', 'loaded_at'),
+        ('(' ~ payments_with_changed_order ~ ') as changed_order', 'payment_id', none),
+    ], mark) %}
+{%- endif %}
 with
 
 payments as (
 
     select * from {{ ref('stg_payments__payments') }}
+    {%- if is_incremental() and mark is not none %}
+    where
+        ({{ tally.key_at_or_above('payment_id', floor) }} or payment_id is null)
+        and (
+            loaded_at > {{ mark }}
+            or payment_id in ({{ payments_with_changed_order }})
+        )
+    {%- endif %}
 
 ),
 
@@ -33,7 +68,8 @@ checked as (
             when payments.attempted_at > {{ dbt.dateadd('day', 1, 'payments.loaded_at') }} then 'future_timestamp'
             when payments.first_loaded_at > {{ tally.month_closes_at('payments.attempted_at') }}
                 then 'late_for_closed_month'
-        end as quarantine_reason
+        end as quarantine_reason,
+        {{ order_verdict }} as order_verdict
     from payments
     left join orders
         on payments.order_id = orders.order_id
