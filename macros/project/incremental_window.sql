@@ -50,6 +50,30 @@
     {%- if floor is none -%}1 = 0{%- else -%}{{ key }} >= {{ floor }}{%- endif -%}
 {%- endmacro %}
 
+{# The rows of a staging relation an incremental validation model reprocesses, as a condition:
+   the keyed rows at or above the floor that were loaded since the mark, or whose verdict must be
+   judged again (rejudge: a query of such keys, e.g. the rows of {{ this }} whose parent changed),
+   and the null-key rows loaded since the mark (delete_null_keys_since_mark removed their earlier
+   copies). 1 = 1 while the model holds no keyed row. For incremental runs only. #}
+{% macro changed_since_mark(staging, key, rejudge=none, loaded_at='loaded_at') -%}
+    {%- set mark = tally.incremental_mark(loaded_at, where=key ~ ' is not null') -%}
+    {%- if mark is none -%}
+        1 = 1
+    {%- else -%}
+        {%- set changes = [(staging, key, loaded_at)] -%}
+        {%- if rejudge is not none -%}
+            {%- do changes.append(('(' ~ rejudge ~ ') as rejudged', key, none)) -%}
+        {%- endif -%}
+        ({{ tally.key_at_or_above(key, tally.changed_key_floor(changes, mark)) }} or {{ key }} is null)
+        and (
+            {{ loaded_at }} > {{ mark }}
+            {%- if rejudge is not none %}
+            or {{ key }} in ({{ rejudge }})
+            {%- endif %}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
 {# A pre-hook for incremental models that keep rows with a NULL key (for quarantine): delete+insert
    replaces rows by key, and a NULL key matches nothing, so the null-key rows an incremental run
    reprocesses are deleted first. The mark is the model's own (computed over keyed rows only, so

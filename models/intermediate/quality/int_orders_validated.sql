@@ -5,7 +5,6 @@
     only (macros/project/incremental_window.sql). A change of reference data (currencies, FX
     rates) needs a --full-refresh. -#}
 {%- if is_incremental() %}
-    {%- set mark = tally.incremental_mark('loaded_at', where='order_id is not null') %}
     {%- set orders_with_changed_customer -%}
         select validated.order_id
         from {{ this }} as validated
@@ -17,23 +16,16 @@
             validated.order_id is not null
             and validated.is_test_account is distinct from customers.is_test_account
     {%- endset %}
-    {%- set floor = tally.changed_key_floor([
-        (ref('stg_shop__orders'), 'order_id', 'loaded_at'),
-        ('(' ~ orders_with_changed_customer ~ ') as changed_customer', 'order_id', none),
-    ], mark) %}
 {%- endif %}
 with
 
 orders as (
 
     select * from {{ ref('stg_shop__orders') }}
-    {%- if is_incremental() and mark is not none %}
-    where
-        ({{ tally.key_at_or_above('order_id', floor) }} or order_id is null)
-        and (
-            loaded_at > {{ mark }}
-            or order_id in ({{ orders_with_changed_customer }})
-        )
+    {%- if is_incremental() %}
+    where {{ tally.changed_since_mark(
+        ref('stg_shop__orders'), 'order_id', rejudge=orders_with_changed_customer
+    ) }}
     {%- endif %}
 
 ),

@@ -8,7 +8,6 @@
     currency; a table built before that column existed has every payment reprocessed once. A
     change of reference data (currencies) needs a --full-refresh. -#}
 {%- if is_incremental() %}
-    {%- set mark = tally.incremental_mark('loaded_at', where='payment_id is not null') %}
     {%- set payments_with_changed_order -%}
         select validated.payment_id
         from {{ this }} as validated
@@ -21,23 +20,16 @@
     {%- if not tally.relation_has_column(this, 'order_verdict') %}
         {%- set payments_with_changed_order = 'select payment_id from ' ~ this ~ ' where payment_id is not null' %}
     {%- endif %}
-    {%- set floor = tally.changed_key_floor([
-        (ref('stg_payments__payments'), 'payment_id', 'loaded_at'),
-        ('(' ~ payments_with_changed_order ~ ') as changed_order', 'payment_id', none),
-    ], mark) %}
 {%- endif %}
 with
 
 payments as (
 
     select * from {{ ref('stg_payments__payments') }}
-    {%- if is_incremental() and mark is not none %}
-    where
-        ({{ tally.key_at_or_above('payment_id', floor) }} or payment_id is null)
-        and (
-            loaded_at > {{ mark }}
-            or payment_id in ({{ payments_with_changed_order }})
-        )
+    {%- if is_incremental() %}
+    where {{ tally.changed_since_mark(
+        ref('stg_payments__payments'), 'payment_id', rejudge=payments_with_changed_order
+    ) }}
     {%- endif %}
 
 ),

@@ -2,19 +2,13 @@
     Incremental (dbt_project.yml): a run reprocesses the sessions whose latest version was loaded
     since the high-water mark, reading staging above the smallest such key only (see
     macros/project/incremental_window.sql). -#}
-{%- if is_incremental() %}
-    {%- set mark = tally.incremental_mark('loaded_at', where='session_id is not null') %}
-    {%- set floor = tally.changed_key_floor([(ref('stg_web__sessions'), 'session_id', 'loaded_at')], mark) %}
-{%- endif %}
 with
 
 sessions as (
 
     select * from {{ ref('stg_web__sessions') }}
-    {%- if is_incremental() and mark is not none %}
-    where
-        ({{ tally.key_at_or_above('session_id', floor) }} or session_id is null)
-        and loaded_at > {{ mark }}
+    {%- if is_incremental() %}
+    where {{ tally.changed_since_mark(ref('stg_web__sessions'), 'session_id') }}
     {%- endif %}
 
 ),
