@@ -2,7 +2,8 @@
    marker (a CDC log position, a load time) but different content. Exact re-deliveries pass.
    A conflict means the source sent two truths for one version; picking one would be a guess,
    so the build fails and names the keys. Only repeated versions are fingerprinted, so the
-   test stays one aggregate over the table. #}
+   test stays one aggregate over the table. (The model is wrapped in a subquery: with a `where`
+   config dbt passes a subquery that already carries an alias.) #}
 {% test no_conflicting_versions(model, key, version_by) %}
 with
 
@@ -24,7 +25,7 @@ deliveries as (
         repeated.record_key,
         repeated.version,
         {{ tally.row_fingerprint('delivered') }} as fingerprint
-    from {{ model }} as delivered
+    from (select * from {{ model }}) as delivered
     inner join repeated
         on
             delivered.{{ key }} = repeated.record_key

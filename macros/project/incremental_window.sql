@@ -39,8 +39,7 @@
     {%- endset -%}
     {%- set floor = run_query(query).columns[0].values()[0] -%}
     {%- if floor is none -%}{{ return(none) }}{%- endif -%}
-    {%- if floor is number -%}{{ return(floor | string) }}{%- endif -%}
-    {{ return("'" ~ (floor | string | replace("'", "''")) ~ "'") }}
+    {{ return(tally.sql_literal(floor)) }}
 {%- endmacro %}
 
 {# A key filter for an incremental run: the keys at or above the floor, or none when nothing

@@ -46,6 +46,15 @@ def dbt_env(raw_dir: Path, database: Path, target_dir: Path, log_dir: Path) -> d
     }
 
 
+def warehouse_dir(root: Path, name: str, raw_dir: Path) -> BuiltWarehouse:
+    """A new folder root/name for a warehouse built from raw_dir: its DuckDB file, target, logs."""
+    # DuckDB names the catalog after the file and dbt's views refer to it: keep it tally.duckdb.
+    folder = root / name
+    folder.mkdir()
+    database, target_dir = folder / "tally.duckdb", folder / "target"
+    return BuiltWarehouse(folder, raw_dir, database, target_dir, dbt_env(raw_dir, database, target_dir, folder / "logs"))
+
+
 def run_dbt(args: list[str], env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
     completed = subprocess.run([str(BIN / "dbt"), *args], cwd=ROOT, env=env, capture_output=True, text=True)
     if check and completed.returncode != 0:
@@ -60,6 +69,13 @@ def generate(out: Path, scale: str = TINY_SCALE, seed: int = 42, *extra: str) ->
         check=True, capture_output=True, text=True,
     )
     return out
+
+
+@pytest.fixture(scope="session")
+def shared():
+    """This module (generate, dbt_env, run_dbt, BIN), for test modules: under pytest's importlib
+    mode a conftest cannot be imported by name."""
+    return sys.modules[__name__]
 
 
 @pytest.fixture(scope="session")

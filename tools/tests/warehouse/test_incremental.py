@@ -14,7 +14,6 @@ rows. On a mismatch the message lists a few rows only one side has.
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -22,41 +21,11 @@ import pytest
 
 from datagen.schema import TABLES
 
-HERE = Path(__file__).resolve().parent
-
-
-def _shared_conftest(config: pytest.Config):
-    """tools/tests/conftest.py, for generate, dbt_env and run_dbt. Under pytest's importlib mode a
-    conftest is not importable by name, but pytest registers it as a plugin under its path."""
-    wanted = (HERE.parent / "conftest.py").resolve()
-    for plugin in config.pluginmanager.get_plugins():
-        if Path(getattr(plugin, "__file__", None) or "").resolve() == wanted:
-            return plugin
-    raise RuntimeError(f"{wanted} is not loaded")
-
-
 # Unit tests do not read the data (every other build runs them); data tests run once, on the
 # incremental state.
 NO_UNIT_TESTS = ("--exclude", "resource_type:unit_test")
 NO_TESTS = ("--exclude", "resource_type:test", "resource_type:unit_test")
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DECIMAL", "DOUBLE", "FLOAT", "REAL")
-
-
-@dataclass
-class Build:
-    folder: Path
-    env: dict[str, str]
-
-    @property
-    def database(self) -> Path:
-        return self.folder / "tally.duckdb"
-
-
-def _build_dir(shared, root: Path, name: str, raw: Path) -> Build:
-    # DuckDB names the catalog after the file and dbt's views refer to it: keep it tally.duckdb.
-    folder = root / name
-    folder.mkdir()
-    return Build(folder, shared.dbt_env(raw, folder / "tally.duckdb", folder / "target", folder / "logs"))
 
 
 def _append_edge_cases(raw: Path, database: Path) -> dict[str, int]:
@@ -150,11 +119,10 @@ def _only_on_one_side(con: duckdb.DuckDBPyConnection, table: str, limit: int = 6
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory, pytestconfig):
-    shared = _shared_conftest(pytestconfig)
+def builds(tmp_path_factory, shared):
     root = tmp_path_factory.mktemp("incremental")
     raw = shared.generate(root / "raw")
-    incremental = _build_dir(shared, root, "incremental", raw)
+    incremental = shared.warehouse_dir(root, "incremental", raw)
     shared.run_dbt(["build", *NO_TESTS], incremental.env)
 
     subprocess.run(
@@ -165,7 +133,7 @@ def builds(tmp_path_factory, pytestconfig):
 
     # Not checked here: a failing data test must not hide the comparison of the marts.
     incremental_build = shared.run_dbt(["build", *NO_UNIT_TESTS], incremental.env, check=False)
-    reference = _build_dir(shared, root, "full_refresh", raw)
+    reference = shared.warehouse_dir(root, "full_refresh", raw)
     shared.run_dbt(["build", "--full-refresh", *NO_TESTS], reference.env)
     return incremental, reference, edge_cases, incremental_build
 
@@ -180,7 +148,7 @@ def test_incremental_build_passes(builds):
 def test_second_build_was_incremental(builds):
     """The second build merged into the existing facts (delete+insert), it did not recreate them."""
     incremental = builds[0]
-    run = incremental.folder / "target" / "run" / "tally" / "models" / "marts"
+    run = incremental.target_dir / "run" / "tally" / "models" / "marts"
     for path in ("sales/fct_orders.sql", "sales/fct_order_items.sql", "growth/fct_sessions.sql"):
         executed = (run / path).read_text().lower()
         assert "delete from" in executed and "insert into" in executed, path

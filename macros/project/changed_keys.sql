@@ -1,0 +1,157 @@
+{# Data tests limited to what changed since the last complete, passing build.
+
+   An incremental build processes the records delivered since its last run; testing every record
+   ever delivered again costs more than the build (at scale 10, unique on the 100M events alone
+   took 25 s). A test that opts in with `meta: {changed_keys: {source: <source.table>, column:
+   <key column of the tested relation>}}` reads only the rows whose key is at or above the
+   smallest key of that source delivered since the last build that ran every data test and
+   passed, plus the rows with a NULL key. A duplicate, a conflicting version or a broken row
+   count involving a new record has a key in that range, so it is still caught; rows below it
+   were tested by an earlier build and are not read again.
+
+   State, in schema var('tally_state_schema'):
+   - tested_through: per source, the load time up to which a complete build passed;
+   - test_scope: this invocation's floors, written by the on-run-start hook.
+   A full refresh, a first build and `--vars '{tally_test_changed_keys_only: false}'` test
+   everything. Sources opt in with `meta: {changed_key: <key column>}` and need a
+   loaded_at_field. Spark builds tables from scratch every run, so it always tests everything. #}
+
+{% macro changed_keys_tracked() -%}
+    {{ return(execute and flags.WHICH in ('build', 'test') and target.type != 'spark') }}
+{%- endmacro %}
+
+{% macro changed_keys_state(identifier) -%}
+    {{ return(api.Relation.create(database=target.database, schema=var('tally_state_schema'), identifier=identifier)) }}
+{%- endmacro %}
+
+{# The sources that opt in, as (name, relation, key, loaded_at), from the graph. #}
+{% macro changed_key_sources() -%}
+    {%- set found = [] -%}
+    {%- for node in graph.sources.values() -%}
+        {%- set key = (node.config.meta or {}).get('changed_key') or node.meta.get('changed_key') -%}
+        {%- if key -%}
+            {%- if not node.loaded_at_field -%}
+                {{ exceptions.raise_compiler_error(
+                    "Source " ~ node.source_name ~ "." ~ node.name ~ " sets meta.changed_key but has no"
+                    ~ " loaded_at_field: the changed keys are the ones loaded since the last tested build.") }}
+            {%- endif -%}
+            {%- do found.append((node.source_name ~ '.' ~ node.name, node.relation_name, key, node.loaded_at_field)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(found | sort(attribute=0)) }}
+{%- endmacro %}
+
+{# on-run-start: the floor of every opted-in source for this invocation. One scan per source
+   (the key and load-time columns only). #}
+{% macro prepare_changed_keys() -%}
+    {%- if not tally.changed_keys_tracked() -%}{{ return('') }}{%- endif -%}
+    {%- set marks = tally.changed_keys_state('tested_through') -%}
+    {%- set scope = tally.changed_keys_state('test_scope') -%}
+    {%- set previous = {} -%}
+    {%- if adapter.get_relation(marks.database, marks.schema, marks.identifier) is not none -%}
+        {%- for row in run_query('select source_name, loaded_through from ' ~ marks) -%}
+            {%- do previous.update({row[0]: row[1]}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set everything = flags.FULL_REFRESH or not var('tally_test_changed_keys_only') -%}
+    {%- set rows = [] -%}
+    {%- for name, relation, key, loaded_at in tally.changed_key_sources() -%}
+        {%- set since = previous.get(name) -%}
+        {%- set floor_sql -%}
+            {%- if everything or since is none -%}null{%- else -%}
+            min(case when {{ loaded_at }} > {{ tally.timestamp_literal(since) }} then {{ key }} end)
+            {%- endif -%}
+        {%- endset -%}
+        {%- set found = run_query('select ' ~ floor_sql ~ ', max(' ~ loaded_at ~ ') from ' ~ relation)[0] -%}
+        {%- do rows.append("select '" ~ name ~ "', "
+            ~ (tally.quoted_literal(tally.sql_literal(found[0])) if found[0] is not none else 'null') ~ ", "
+            ~ ('true' if everything or since is none else 'false') ~ ", "
+            ~ (tally.timestamp_literal(found[1]) if found[1] is not none else 'null')) -%}
+    {%- endfor -%}
+    {#- The reads above opened a transaction, and dbt rolls a hook's connection back when it is
+        released: end it, so the statements below run (and persist) on their own. -#}
+    {%- if previous or rows -%}{%- do adapter.commit() -%}{%- endif -%}
+    create schema if not exists {{ adapter.quote(marks.schema) }};
+    create table if not exists {{ marks }} (
+        source_name {{ dbt.type_string() }}, loaded_through {{ dbt.type_timestamp() }}
+    );
+    create table if not exists {{ scope }} (
+        source_name {{ dbt.type_string() }}, key_floor {{ dbt.type_string() }},
+        tests_everything {{ dbt.type_boolean() }}, loaded_through {{ dbt.type_timestamp() }}
+    );
+    delete from {{ scope }};
+    {%- if rows %}
+    insert into {{ scope }} (source_name, key_floor, tests_everything, loaded_through)
+    {{ rows | join(' union all ') }};
+    {%- endif %}
+{%- endmacro %}
+
+{# on-run-end: a build or test run that ran every data test of the project, all passing (or
+   warning), moves each source's mark to what it read at the start. Anything less (a selection,
+   a failure, a skipped test) leaves the marks, so the next run tests those keys again. #}
+{% macro record_changed_keys_tested(results) -%}
+    {%- if not tally.changed_keys_tracked() -%}{{ return('') }}{%- endif -%}
+    {%- set expected = graph.nodes.values() | selectattr('resource_type', 'equalto', 'test') | list | length -%}
+    {%- set passed = [] -%}
+    {%- for result in results -%}
+        {%- if result.node.resource_type == 'test' and result.status in ('pass', 'warn') -%}
+            {%- do passed.append(result.node.unique_id) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if passed | unique | list | length < expected -%}{{ return('') }}{%- endif -%}
+    {%- set marks = tally.changed_keys_state('tested_through') -%}
+    {%- set scope = tally.changed_keys_state('test_scope') -%}
+    delete from {{ marks }} where source_name in (
+        select source_name from {{ scope }} where loaded_through is not null
+    );
+    insert into {{ marks }} (source_name, loaded_through)
+    select source_name, loaded_through from {{ scope }} where loaded_through is not null;
+{%- endmacro %}
+
+{# The condition a test reads its relation with: `(<column> >= <floor> or <column> is null)`,
+   or none when the test reads everything (no scope declared, a full refresh, a first build, a
+   source without marks). `column` may be any expression of the tested relation's key. #}
+{% macro changed_keys_condition(column, source_name) -%}
+    {%- if not tally.changed_keys_tracked() -%}{{ return(none) }}{%- endif -%}
+    {%- set query -%}
+        select key_floor, tests_everything from {{ tally.changed_keys_state('test_scope') }}
+        where source_name = '{{ source_name }}'
+    {%- endset -%}
+    {%- set found = run_query(query) -%}
+    {%- if found | length == 0 or found[0][1] -%}{{ return(none) }}{%- endif -%}
+    {%- if found[0][0] is none -%}{{ return('(' ~ column ~ ' is null)') }}{%- endif -%}
+    {{ return('(' ~ column ~ ' >= ' ~ found[0][0] ~ ' or ' ~ column ~ ' is null)') }}
+{%- endmacro %}
+
+{# The scope a test declared in its config, as a condition on the tested relation, or none. #}
+{% macro declared_changed_keys_condition(column=none) -%}
+    {%- set declared = (config.get('meta') or {}).get('changed_keys') -%}
+    {%- if not declared -%}{{ return(none) }}{%- endif -%}
+    {%- if not declared.get('source') or not declared.get('column') -%}
+        {{ exceptions.raise_compiler_error(
+            "meta.changed_keys of a test needs a source (source.table) and a column, got " ~ declared) }}
+    {%- endif -%}
+    {{ return(tally.changed_keys_condition(column or declared.column, declared.source)) }}
+{%- endmacro %}
+
+{# get_where_subquery for generic tests: the test's `where` config and its changed-keys scope.
+   The project's get_where_subquery calls it; another project opts in the same way. #}
+{% macro where_subquery_with_changed_keys(relation) -%}
+    {%- set conditions = [] -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where -%}{%- do conditions.append('(' ~ where ~ ')') -%}{%- endif -%}
+    {%- set changed = tally.declared_changed_keys_condition() -%}
+    {%- if changed is not none -%}{%- do conditions.append(changed) -%}{%- endif -%}
+    {%- if not conditions -%}{{ return(relation) }}{%- endif -%}
+    {{ return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') }}
+{%- endmacro %}
+
+{# A value read with run_query, as an SQL literal: numbers bare, anything else quoted. #}
+{% macro sql_literal(value) -%}
+    {%- if value is number -%}{{ return(value | string) }}{%- endif -%}
+    {{ return(tally.quoted_literal(value | string)) }}
+{%- endmacro %}
+
+{% macro quoted_literal(text) -%}
+    {{ return("'" ~ (text | replace("'", "''")) ~ "'") }}
+{%- endmacro %}

@@ -1,0 +1,124 @@
+"""Data tests on incremental builds read the keys delivered since the last complete, passing build
+(macros/project/changed_keys.sql).
+
+One tiny warehouse: a full `dbt build` records each opted-in source's mark; batch 1 is appended.
+Then, with raw files added and removed between runs:
+
+* a key repeated in the new range fails the scoped unique test, which read the new range only;
+* a key repeated among records of the first build is outside that range: the scoped test does
+  not read it (the documented trade), `tally_test_changed_keys_only: false` does and fails;
+* neither a failing run nor a selection moves the marks; a complete, passing incremental build
+  moves them to what the sources held when it started.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+UNIQUE_EVENTS = "unique_stg_web__events_event_id"
+NO_UNIT_TESTS = ("--exclude", "resource_type:unit_test")
+SCOPED_SOURCES = {"payments.payments", "shop.order_items", "shop.orders", "web.events", "web.sessions"}
+
+
+def _marks(database: Path) -> dict[str, object]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return dict(con.execute("select source_name, loaded_through from tally_state.tested_through").fetchall())
+
+
+def _events_max_loaded_at(raw: Path):
+    with duckdb.connect() as con:
+        return con.execute(
+            f"select max(_loaded_at) from read_parquet('{raw}/web/events/*.parquet', union_by_name = true)"
+        ).fetchone()[0]
+
+
+def _repeat_event(raw: Path, which: str) -> Path:
+    """Deliver one event again under its id with other content: the newest event (`which`
+    'new') or the oldest one ('old'), in a raw file of its own."""
+    events = raw / "web" / "events"
+    order = "desc" if which == "new" else "asc"
+    extra = events / f"part-repeat-{which}.parquet"
+    with duckdb.connect() as con:
+        con.execute(
+            f"""
+            copy (
+                select * replace ('repeated/' || page_path as page_path)
+                from read_parquet('{events}/*.parquet', union_by_name = true)
+                order by id {order}
+                limit 1
+            ) to '{extra}' (format parquet)
+            """
+        )
+    return extra
+
+
+def _compiled(build, name: str) -> str:
+    found = list((build.target_dir / "run").rglob(f"{name}.sql"))
+    assert found, f"no compiled SQL for {name}"
+    return found[0].read_text()
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory, shared):
+    root = tmp_path_factory.mktemp("changed_keys")
+    raw = shared.generate(root / "raw")
+    build = shared.warehouse_dir(root, "warehouse", raw)
+    shared.run_dbt(["build", *NO_UNIT_TESTS], build.env)
+    first_marks = _marks(build.database)
+    first_max = _events_max_loaded_at(raw)
+    subprocess.run(
+        [str(shared.BIN / "tally-datagen"), "append", "--out", str(raw), "--batch", "1"],
+        check=True, capture_output=True, text=True,
+    )
+    return shared, build, raw, first_marks, first_max
+
+
+def test_a_passing_full_build_records_every_opted_in_source(warehouse):
+    _, _, _, first_marks, first_max = warehouse
+    assert set(first_marks) == SCOPED_SOURCES
+    assert first_marks["web.events"] == first_max
+
+
+def test_a_repeated_new_key_fails_the_scoped_test(warehouse):
+    shared, build, raw, first_marks, _ = warehouse
+    extra = _repeat_event(raw, "new")
+    try:
+        completed = shared.run_dbt(["test", "--select", UNIQUE_EVENTS], build.env, check=False)
+    finally:
+        extra.unlink()
+    assert completed.returncode != 0, "the repeated event id in the new range was not reported"
+    assert "event_id >=" in _compiled(build, UNIQUE_EVENTS), "the test did not read from the changed keys on"
+    assert _marks(build.database) == first_marks, "a failing run moved the marks"
+
+
+def test_a_repeated_old_key_is_outside_the_scope_unless_asked(warehouse):
+    shared, build, raw, first_marks, _ = warehouse
+    extra = _repeat_event(raw, "old")
+    try:
+        scoped = shared.run_dbt(["test", "--select", UNIQUE_EVENTS], build.env, check=False)
+        everything = shared.run_dbt(
+            ["test", "--select", UNIQUE_EVENTS, "--vars", "{tally_test_changed_keys_only: false}"],
+            build.env, check=False,
+        )
+    finally:
+        extra.unlink()
+    assert scoped.returncode == 0, "the scoped test read keys tested by the last passing build"
+    assert everything.returncode != 0, "tally_test_changed_keys_only: false did not read every key"
+    assert "event_id >=" not in _compiled(build, UNIQUE_EVENTS)
+    assert _marks(build.database) == first_marks, "a selected run moved the marks"
+
+
+def test_a_complete_passing_incremental_build_moves_the_marks(warehouse):
+    shared, build, raw, first_marks, first_max = warehouse
+    new_max = _events_max_loaded_at(raw)
+    assert new_max > first_max, "batch 1 added no events"
+    shared.run_dbt(["build", *NO_UNIT_TESTS], build.env)
+    assert "event_id >=" in _compiled(build, UNIQUE_EVENTS)
+    marks = _marks(build.database)
+    assert set(marks) == SCOPED_SOURCES
+    assert marks["web.events"] == new_max
+    assert all(marks[name] >= first_marks[name] for name in SCOPED_SOURCES)
