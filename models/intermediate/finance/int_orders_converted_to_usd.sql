@@ -1,19 +1,46 @@
 {#- Order headers with their line totals, in the order's currency and in USD at the order date's
     rate. Gross revenue is what the customer was charged: merchandise after line discounts plus
     shipping. It converts once, from the order total, so a full refund (of the whole payment, at
-    the same rate) nets the order to exactly zero. -#}
+    the same rate) nets the order to exactly zero.
+    Incremental (dbt_project.yml): a run recomputes every order at or above the smallest order id
+    with an order version or a line loaded since the high-water mark, or judged again upstream
+    (valid now but not here, or a changed test-account verdict); a post-hook deletes the orders
+    that left the valid set. A change of reference data (FX rates) needs a --full-refresh. -#}
+{%- if is_incremental() %}
+    {%- set rejudged -%}
+        select validated.order_id
+        from {{ ref('int_orders_validated') }} as validated
+        left join {{ this }} as converted
+            on validated.order_id = converted.order_id
+        where
+            validated.quarantine_reason is null
+            and (
+                converted.order_id is null
+                or converted.is_test_account is distinct from validated.is_test_account
+            )
+    {%- endset %}
+    {%- set mark = tally.incremental_mark('greatest(order_loaded_at, coalesce(items_loaded_at, order_loaded_at))') -%}
+    {%- set floor = tally.changed_key_floor([
+        (ref('int_orders_validated'), 'order_id', 'loaded_at'),
+        (ref('int_order_items_validated'), 'order_id', 'loaded_at'),
+        ('(' ~ rejudged ~ ') as rejudged', 'order_id', none),
+    ], mark) %}
+{%- endif %}
+{%- set in_range = tally.key_at_or_above('order_id', floor) if is_incremental() and mark is not none else '1 = 1' %}
+-- depends_on: {{ ref('int_order_items_validated') }}
 with
 
 orders as (
 
     select * from {{ ref('int_orders_validated') }}
-    where quarantine_reason is null
+    where quarantine_reason is null and {{ in_range }}
 
 ),
 
 order_items as (
 
     select * from {{ ref('int_order_items_converted_to_usd') }}
+    where {{ in_range }}
 
 ),
 

@@ -1,8 +1,22 @@
+{#- Incremental runs rebuild the lines loaded since the high-water mark and the lines of orders
+    with a version loaded since then (a cancellation, say). Both sets lie above a key floor on
+    order_id, a literal the engine pushes into the line and order scans below the view. -#}
+{%- if is_incremental() -%}
+    {%- set mark = tally.incremental_mark('loaded_at') -%}
+    {%- set floor = tally.changed_key_floor([
+        (ref('int_order_items_validated'), 'order_id', 'loaded_at'),
+        (ref('int_orders_validated'), 'order_id', 'loaded_at'),
+    ], mark) -%}
+{%- endif %}
+-- depends_on: {{ ref('int_order_items_validated') }}, {{ ref('int_orders_validated') }}
 with
 
 order_items as (
 
     select * from {{ ref('int_order_items_converted_to_usd') }}
+    {%- if is_incremental() and mark is not none %}
+    where {{ tally.key_at_or_above('order_id', floor) }}
+    {%- endif %}
 
 ),
 
@@ -32,13 +46,9 @@ final as (
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id
-    {% if is_incremental() %}
+    {% if is_incremental() and mark is not none %}
     -- A line changes when it or its order header does (a cancellation, say).
-    where
-        greatest(order_items.loaded_at, orders.order_loaded_at) > (
-            select {{ dbt.dateadd('day', -var('tally_incremental_lookback_days'), 'max(loaded_at)') }}
-            from {{ this }}
-        )
+    where greatest(order_items.loaded_at, orders.order_loaded_at) > {{ mark }}
     {% endif %}
 
 )
