@@ -9,3 +9,15 @@
         else {{ orders }}.currency_code
     end
 {%- endmacro %}
+
+{# What an order line's verdict depends on outside the line, as one value: 'unknown_order',
+   'order_quarantined', 'unknown_product', or NULL when its order and product are fine. The
+   validation model quarantines with it, and an incremental run compares it with the reason
+   each stored line was given to find the lines whose parent changed. #}
+{% macro order_line_parent_verdict(orders, products) -%}
+    case
+        when {{ orders }}.order_id is null then 'unknown_order'
+        when {{ orders }}.quarantine_reason is not null then 'order_quarantined'
+        when {{ products }}.product_id is null then 'unknown_product'
+    end
+{%- endmacro %}

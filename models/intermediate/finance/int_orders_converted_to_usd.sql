@@ -4,8 +4,9 @@
     the same rate) nets the order to exactly zero.
     Incremental (dbt_project.yml): a run recomputes every order at or above the smallest order id
     with an order version or a line loaded since the high-water mark, or judged again upstream
-    (valid now but not here, or a changed test-account verdict); a post-hook deletes the orders
-    that left the valid set. A change of reference data (FX rates) needs a --full-refresh. -#}
+    (valid now but not here, a changed test-account verdict, a changed count of valid lines); a
+    post-hook deletes the orders that left the valid set. A change of reference data (FX rates)
+    needs a --full-refresh. -#}
 {%- if is_incremental() %}
     {%- set rejudged -%}
         select validated.order_id
@@ -19,11 +20,26 @@
                 or converted.is_test_account is distinct from validated.is_test_account
             )
     {%- endset %}
+    {#- A line judged again upstream without a reload (its product arrived late, say) changes
+        its order's totals: compare the valid line count. -#}
+    {%- set lines_changed -%}
+        select converted.order_id
+        from {{ this }} as converted
+        left join (
+            select order_id, count(*) as item_count
+            from {{ ref('int_order_items_validated') }}
+            where quarantine_reason is null
+            group by order_id
+        ) as lines
+            on converted.order_id = lines.order_id
+        where converted.item_count <> coalesce(lines.item_count, 0)
+    {%- endset %}
     {%- set mark = tally.incremental_mark('greatest(order_loaded_at, coalesce(items_loaded_at, order_loaded_at))') -%}
     {%- set floor = tally.changed_key_floor([
         (ref('int_orders_validated'), 'order_id', 'loaded_at'),
         (ref('int_order_items_validated'), 'order_id', 'loaded_at'),
         ('(' ~ rejudged ~ ') as rejudged', 'order_id', none),
+        ('(' ~ lines_changed ~ ') as lines_changed', 'order_id', none),
     ], mark) %}
 {%- endif %}
 {%- set in_range = tally.key_at_or_above('order_id', floor) if is_incremental() and mark is not none else '1 = 1' %}

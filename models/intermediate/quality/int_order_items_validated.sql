@@ -1,9 +1,38 @@
-{#- Every order line with the reason it cannot be trusted, if any. -#}
+{%- set parent_verdict = tally.order_line_parent_verdict('orders', 'products') -%}
+{#- Every order line with the reason it cannot be trusted, if any.
+    Incremental (dbt_project.yml): a run reprocesses the lines whose latest version was loaded
+    since the high-water mark, and the lines whose order or product verdict no longer holds (an
+    order quarantined or released, a product that arrived late): the parent part of the stored
+    reason is compared with order_line_parent_verdict now. Staging is read above the smallest
+    such key only (macros/project/incremental_window.sql). -#}
+{%- if is_incremental() %}
+    {%- set lines_with_changed_parent -%}
+        select validated.order_item_id
+        from {{ this }} as validated
+        left join {{ ref('int_orders_validated') }} as orders
+            on validated.order_id = orders.order_id
+        left join {{ ref('stg_shop__products') }} as products
+            on validated.product_id = products.product_id
+        where
+            validated.order_item_id is not null
+            and (
+                case
+                    when validated.quarantine_reason in ('unknown_order', 'order_quarantined', 'unknown_product')
+                        then validated.quarantine_reason
+                end
+            ) is distinct from ({{ parent_verdict }})
+    {%- endset %}
+{%- endif %}
 with
 
 order_items as (
 
     select * from {{ ref('stg_shop__order_items') }}
+    {%- if is_incremental() %}
+    where {{ tally.changed_since_mark(
+        ref('stg_shop__order_items'), 'order_item_id', rejudge=lines_with_changed_parent
+    ) }}
+    {%- endif %}
 
 ),
 
@@ -25,9 +54,7 @@ checked as (
         order_items.*,
         case
             when order_items.order_item_id is null then 'null_key'
-            when orders.order_id is null then 'unknown_order'
-            when orders.quarantine_reason is not null then 'order_quarantined'
-            when products.product_id is null then 'unknown_product'
+            when {{ parent_verdict }} is not null then {{ parent_verdict }}
             when order_items.quantity is null then 'invalid_quantity'
             when order_items.quantity <= 0 then 'non_positive_quantity'
             when order_items.unit_price_minor < 0 then 'negative_amount'
