@@ -14,10 +14,12 @@
    - test_scope: this invocation's floors, written by the on-run-start hook.
    A full refresh, a first build and `--vars '{tally_test_changed_keys_only: false}'` test
    everything. Sources opt in with `meta: {changed_key: <key column>}` and need a
-   loaded_at_field. Spark builds tables from scratch every run, so it always tests everything. #}
+   loaded_at_field. Spark builds tables from scratch every run, so it always tests everything.
+   A model may read the same floor (fct_quarantined_rows does, for web events): it is a
+   conservative watermark, everything delivered since a build that ran every model and test. #}
 
 {% macro changed_keys_tracked() -%}
-    {{ return(execute and flags.WHICH in ('build', 'test') and target.type != 'spark') }}
+    {{ return(execute and flags.WHICH in ('build', 'test', 'run') and target.type != 'spark') }}
 {%- endmacro %}
 
 {% macro changed_keys_state(identifier) -%}
@@ -86,11 +88,12 @@
     {%- endif %}
 {%- endmacro %}
 
-{# on-run-end: a build or test run that ran every data test of the project, all passing (or
-   warning), moves each source's mark to what it read at the start. Anything less (a selection,
-   a failure, a skipped test) leaves the marks, so the next run tests those keys again. #}
+{# on-run-end: a `dbt build` that ran every data test of the project (and so every model), all
+   passing (or warning), moves each source's mark to what it read at the start. Anything less (a
+   selection, a failure, a skipped test, a `dbt test` that built nothing) leaves the marks, so
+   the next run tests and reprocesses those keys again. #}
 {% macro record_changed_keys_tested(results) -%}
-    {%- if not tally.changed_keys_tracked() -%}{{ return('') }}{%- endif -%}
+    {%- if not tally.changed_keys_tracked() or flags.WHICH != 'build' -%}{{ return('') }}{%- endif -%}
     {%- set expected = graph.nodes.values() | selectattr('resource_type', 'equalto', 'test') | list | length -%}
     {%- set passed = [] -%}
     {%- for result in results -%}

@@ -13,6 +13,30 @@
     ('web.events', 'int_web_events_validated', 'event_id'),
     ('marketing.ad_spend', 'int_ad_spend_validated', 'ad_spend_id'),
 ] -%}
+{#- Web events are the one input read from a view: 100M events joined to their sessions at scale
+    10. A build after an earlier one judges again only the events whose verdict can have changed:
+    those delivered since the last complete, passing build (the changed-keys floor, see
+    macros/project/changed_keys.sql), those without a key, those of a session quarantined now
+    (a session's verdict comes before the event's own), and those quarantined before (their
+    session may have arrived or been released). Events are never re-delivered, so no other
+    event's verdict moves. -#}
+{%- set events_rechecked = '1 = 1' -%}
+{#- (`this` is none in a unit test: every event is judged there.) -#}
+{%- if execute and this is not none and not flags.FULL_REFRESH
+    and adapter.get_relation(this.database, this.schema, this.identifier) -%}
+    {%- set since_last_build = tally.changed_keys_condition('event_id', 'web.events') -%}
+    {%- if since_last_build -%}
+        {%- set events_rechecked -%}
+            ({{ since_last_build }}
+            or session_id in (
+                select session_id from {{ ref('int_sessions_validated') }} where quarantine_reason is not null
+            )
+            or event_id in (
+                select cast(record_id as {{ dbt.type_bigint() }}) from {{ this }} where source_table = 'web.events'
+            ))
+        {%- endset -%}
+    {%- endif -%}
+{%- endif %}
 
 with
 
@@ -20,7 +44,7 @@ with
 {{ model }} as (
 
     select * from {{ ref(model) }}
-    where quarantine_reason is not null
+    where quarantine_reason is not null and {{ events_rechecked if model == 'int_web_events_validated' else '1 = 1' }}
 
 ),
 

@@ -3,7 +3,27 @@
     a board that paired every order with the customer's sessions of the week before took 5-7 s.
     conversion_rate itself is a ratio, so it is not stored: a board divides conversions by
     sessions over whatever months it shows.
+    Incremental (dbt_project.yml): a run recomputes every month from the first one a change can
+    reach: the month of a session loaded since the high-water mark, or of the week before an
+    order loaded since then (the sessions it can be credited to), deleted ones included. An
+    order is credited to a session on or before its date, so the months before stay as they are.
 -#}
+{%- set sessions_in_range, orders_in_range = '1 = 1', '1 = 1' -%}
+{%- if is_incremental() -%}
+    {%- set mark = tally.incremental_mark('source_loaded_at') -%}
+    {%- if mark is not none -%}
+        {%- set floor = tally.changed_key_floor([
+            (ref('fct_sessions'), 'session_date', 'source_loaded_at'),
+            (ref('fct_orders'), dbt.dateadd('day', -7, 'order_date'), 'source_loaded_at'),
+            (ref('int_orders_validated'), dbt.dateadd('day', -7, 'cast(placed_at as date)'), 'loaded_at'),
+        ], mark) -%}
+        {%- set first_month = none if floor is none
+            else 'cast(' ~ dbt.date_trunc('month', 'cast(' ~ floor ~ ' as date)') ~ ' as date)' -%}
+        {%- set sessions_in_range = tally.key_at_or_above('session_date', first_month) -%}
+        {%- set orders_in_range = tally.key_at_or_above('order_date', first_month) -%}
+    {%- endif -%}
+{%- endif %}
+-- depends_on: {{ ref('int_orders_validated') }}
 with
 
 sessions as (
@@ -12,12 +32,14 @@ sessions as (
         *,
         cast({{ dbt.date_trunc('month', 'session_date') }} as date) as month_start
     from {{ ref('fct_sessions') }}
+    where {{ sessions_in_range }}
 
 ),
 
 orders as (
 
     select * from {{ ref('fct_orders') }}
+    where {{ orders_in_range }}
 
 ),
 
@@ -29,7 +51,8 @@ sessions_by_month as (
         count(session_id) as sessions,
         sum(case when reached_add_to_cart then 1 else 0 end) as add_to_cart_sessions,
         sum(case when reached_checkout then 1 else 0 end) as checkout_sessions,
-        sum(case when has_purchase then 1 else 0 end) as purchase_sessions
+        sum(case when has_purchase then 1 else 0 end) as purchase_sessions,
+        max(source_loaded_at) as sessions_loaded_at
     from sessions
     group by month_start
 
@@ -44,7 +67,8 @@ orders_with_converting_session as (
         orders.order_id,
         case when not orders.is_test_account then 1 else 0 end as business_orders,
         max(sessions.session_date) as session_date,
-        max(sessions.month_start) as month_start  -- the month of that latest session
+        max(sessions.month_start) as month_start,  -- the month of that latest session
+        max(orders.source_loaded_at) as order_loaded_at
     from orders
     inner join sessions
         on
@@ -60,7 +84,8 @@ conversions_by_month as (
     -- credited orders, in the month of the session they are credited to
     select
         month_start,
-        sum(business_orders) as conversions
+        sum(business_orders) as conversions,
+        max(order_loaded_at) as orders_loaded_at
     from orders_with_converting_session
     group by month_start
 
@@ -75,7 +100,11 @@ final as (
         cast(coalesce(sessions_by_month.checkout_sessions, 0) as bigint) as checkout_sessions,
         cast(coalesce(sessions_by_month.purchase_sessions, 0) as bigint) as purchase_sessions,
         -- a month whose sessions converted no order has 0 (MetricFlow fills the count with 0)
-        cast(coalesce(conversions_by_month.conversions, 0) as bigint) as conversions
+        cast(coalesce(conversions_by_month.conversions, 0) as bigint) as conversions,
+        cast(greatest(
+            coalesce(sessions_by_month.sessions_loaded_at, conversions_by_month.orders_loaded_at),
+            coalesce(conversions_by_month.orders_loaded_at, sessions_by_month.sessions_loaded_at)
+        ) as timestamp) as source_loaded_at
     from sessions_by_month
     full outer join conversions_by_month on sessions_by_month.month_start = conversions_by_month.month_start
 
