@@ -95,3 +95,16 @@
     {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
     {{ return(column | lower in names) }}
 {%- endmacro %}
+
+{# The values a query returns, as a list of literals for `x in (...)`, when there are at most
+   `limit` of them (`null` for none), else the query itself. DuckDB pushes a constant IN-list
+   through a view's joins into its scans; an IN-subquery becomes a join above them. #}
+{% macro literal_list_or_query(query, limit=10000) -%}
+    {%- if not execute -%}{{ return(query) }}{%- endif -%}
+    {%- set found = run_query('select * from (' ~ query ~ ') as listed limit ' ~ (limit + 1)) -%}
+    {%- if found | length > limit -%}{{ return(query) }}{%- endif -%}
+    {%- if found | length == 0 -%}{{ return('null') }}{%- endif -%}
+    {%- set literals = [] -%}
+    {%- for row in found -%}{%- do literals.append(tally.sql_literal(row[0])) -%}{%- endfor -%}
+    {{ return(literals | join(', ')) }}
+{%- endmacro %}

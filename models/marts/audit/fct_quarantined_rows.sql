@@ -19,21 +19,24 @@
     macros/project/changed_keys.sql), those without a key, those of a session quarantined now
     (a session's verdict comes before the event's own), and those quarantined before (their
     session may have arrived or been released). Events are never re-delivered, so no other
-    event's verdict moves. -#}
+    event's verdict moves. The last two sets are usually small and go in as literals, which DuckDB
+    pushes below the view's join into the events scan (literal_list_or_query). -#}
 {%- set events_rechecked = '1 = 1' -%}
 {#- (`this` is none in a unit test: every event is judged there.) -#}
 {%- if execute and this is not none and not flags.FULL_REFRESH
     and adapter.get_relation(this.database, this.schema, this.identifier) -%}
     {%- set since_last_build = tally.changed_keys_condition('event_id', 'web.events') -%}
     {%- if since_last_build -%}
+        {%- set quarantined_sessions = tally.literal_list_or_query(
+            'select session_id from ' ~ ref('int_sessions_validated')
+            ~ ' where quarantine_reason is not null and session_id is not null') -%}
+        {%- set held_events = tally.literal_list_or_query(
+            'select cast(record_id as ' ~ dbt.type_bigint() ~ ') from ' ~ this
+            ~ " where source_table = 'web.events' and record_id is not null") -%}
         {%- set events_rechecked -%}
             ({{ since_last_build }}
-            or session_id in (
-                select session_id from {{ ref('int_sessions_validated') }} where quarantine_reason is not null
-            )
-            or event_id in (
-                select cast(record_id as {{ dbt.type_bigint() }}) from {{ this }} where source_table = 'web.events'
-            ))
+            or session_id in ({{ quarantined_sessions }})
+            or event_id in ({{ held_events }}))
         {%- endset -%}
     {%- endif -%}
 {%- endif %}
