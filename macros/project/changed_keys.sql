@@ -22,6 +22,21 @@
     {{ return(execute and flags.WHICH in ('build', 'test', 'run') and target.type != 'spark') }}
 {%- endmacro %}
 
+{# Whether the target database takes no writes (`dbt test` on the published, read-only DuckDB
+   file): the hooks then write nothing, and every test reads everything. #}
+{% macro database_is_read_only() -%}
+    {{ return(adapter.dispatch('database_is_read_only', 'tally')()) }}
+{%- endmacro %}
+
+{% macro default__database_is_read_only() -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+{% macro duckdb__database_is_read_only() -%}
+    {%- set found = run_query('select readonly from duckdb_databases() where database_name = current_database()') -%}
+    {{ return(found | length > 0 and found[0][0]) }}
+{%- endmacro %}
+
 {% macro changed_keys_state(identifier) -%}
     {{ return(api.Relation.create(database=target.database, schema=var('tally_state_schema'), identifier=identifier)) }}
 {%- endmacro %}
@@ -46,7 +61,7 @@
 {# on-run-start: the floor of every opted-in source for this invocation. One scan per source
    (the key and load-time columns only). #}
 {% macro prepare_changed_keys() -%}
-    {%- if not tally.changed_keys_tracked() -%}{{ return('') }}{%- endif -%}
+    {%- if not tally.changed_keys_tracked() or tally.database_is_read_only() -%}{{ return('') }}{%- endif -%}
     {%- set marks = tally.changed_keys_state('tested_through') -%}
     {%- set scope = tally.changed_keys_state('test_scope') -%}
     {%- set previous = {} -%}
@@ -65,7 +80,7 @@
             {%- endif -%}
         {%- endset -%}
         {%- set found = run_query('select ' ~ floor_sql ~ ', max(' ~ loaded_at ~ ') from ' ~ relation)[0] -%}
-        {%- do rows.append("select '" ~ name ~ "', "
+        {%- do rows.append("select '" ~ invocation_id ~ "', '" ~ name ~ "', "
             ~ (tally.quoted_literal(tally.sql_literal(found[0])) if found[0] is not none else 'null') ~ ", "
             ~ ('true' if everything or since is none else 'false') ~ ", "
             ~ (tally.timestamp_literal(found[1]) if found[1] is not none else 'null')) -%}
@@ -77,13 +92,16 @@
     create table if not exists {{ marks }} (
         source_name {{ dbt.type_string() }}, loaded_through {{ dbt.type_timestamp() }}
     );
-    create table if not exists {{ scope }} (
-        source_name {{ dbt.type_string() }}, key_floor {{ dbt.type_string() }},
-        tests_everything {{ dbt.type_boolean() }}, loaded_through {{ dbt.type_timestamp() }}
+    {#- This invocation's rows only (a test reads the scope of its own invocation, so a stale one
+        from a run whose hook did not write is never used). -#}
+    drop table if exists {{ scope }};
+    create table {{ scope }} (
+        invocation_id {{ dbt.type_string() }}, source_name {{ dbt.type_string() }},
+        key_floor {{ dbt.type_string() }}, tests_everything {{ dbt.type_boolean() }},
+        loaded_through {{ dbt.type_timestamp() }}
     );
-    delete from {{ scope }};
     {%- if rows %}
-    insert into {{ scope }} (source_name, key_floor, tests_everything, loaded_through)
+    insert into {{ scope }} (invocation_id, source_name, key_floor, tests_everything, loaded_through)
     {{ rows | join(' union all ') }};
     {%- endif %}
 {%- endmacro %}
@@ -93,7 +111,9 @@
    selection, a failure, a skipped test, a `dbt test` that built nothing) leaves the marks, so
    the next run tests and reprocesses those keys again. #}
 {% macro record_changed_keys_tested(results) -%}
-    {%- if not tally.changed_keys_tracked() or flags.WHICH != 'build' -%}{{ return('') }}{%- endif -%}
+    {%- if not tally.changed_keys_tracked() or flags.WHICH != 'build' or tally.database_is_read_only() -%}
+        {{ return('') }}
+    {%- endif -%}
     {%- set expected = graph.nodes.values() | selectattr('resource_type', 'equalto', 'test') | list | length -%}
     {%- set passed = [] -%}
     {%- for result in results -%}
@@ -105,10 +125,12 @@
     {%- set marks = tally.changed_keys_state('tested_through') -%}
     {%- set scope = tally.changed_keys_state('test_scope') -%}
     delete from {{ marks }} where source_name in (
-        select source_name from {{ scope }} where loaded_through is not null
+        select source_name from {{ scope }}
+        where invocation_id = '{{ invocation_id }}' and loaded_through is not null
     );
     insert into {{ marks }} (source_name, loaded_through)
-    select source_name, loaded_through from {{ scope }} where loaded_through is not null;
+    select source_name, loaded_through from {{ scope }}
+    where invocation_id = '{{ invocation_id }}' and loaded_through is not null;
 {%- endmacro %}
 
 {# The condition a test reads its relation with: `(<column> >= <floor> or <column> is null)`,
@@ -116,9 +138,11 @@
    source without marks). `column` may be any expression of the tested relation's key. #}
 {% macro changed_keys_condition(column, source_name) -%}
     {%- if not tally.changed_keys_tracked() -%}{{ return(none) }}{%- endif -%}
+    {%- set scope = tally.changed_keys_state('test_scope') -%}
+    {%- if adapter.get_relation(scope.database, scope.schema, scope.identifier) is none -%}{{ return(none) }}{%- endif -%}
     {%- set query -%}
-        select key_floor, tests_everything from {{ tally.changed_keys_state('test_scope') }}
-        where source_name = '{{ source_name }}'
+        select key_floor, tests_everything from {{ scope }}
+        where invocation_id = '{{ invocation_id }}' and source_name = '{{ source_name }}'
     {%- endset -%}
     {%- set found = run_query(query) -%}
     {%- if found | length == 0 or found[0][1] -%}{{ return(none) }}{%- endif -%}

@@ -122,3 +122,15 @@ def test_a_complete_passing_incremental_build_moves_the_marks(warehouse):
     assert set(marks) == SCOPED_SOURCES
     assert marks["web.events"] == new_max
     assert all(marks[name] >= first_marks[name] for name in SCOPED_SOURCES)
+
+
+def test_a_read_only_warehouse_is_tested_in_full(warehouse):
+    """`dbt test` on a read-only file (the published warehouse): the hooks write nothing, and a
+    test never reads the scope an earlier invocation left, so every key is read."""
+    shared, build, _, _, _ = warehouse
+    marks = _marks(build.database)
+    read_only = {**build.env, "TALLY_DUCKDB_READ_ONLY": "True"}
+    completed = shared.run_dbt(["test", "--select", UNIQUE_EVENTS], read_only, check=False)
+    assert completed.returncode == 0, completed.stdout[-2000:]
+    assert "event_id >=" not in _compiled(build, UNIQUE_EVENTS)
+    assert _marks(build.database) == marks
