@@ -86,8 +86,10 @@
             ~ (tally.timestamp_literal(found[1]) if found[1] is not none else 'null')) -%}
     {%- endfor -%}
     {#- The reads above opened a transaction, and dbt rolls a hook's connection back when it is
-        released: end it, so the statements below run (and persist) on their own. -#}
-    {%- if previous or rows -%}{%- do adapter.commit() -%}{%- endif -%}
+        released: end it, so the statements below run (and persist) on their own. (One more
+        read first, so there is always a transaction to commit.) -#}
+    {%- do run_query('select 1') -%}
+    {%- do adapter.commit() -%}
     create schema if not exists {{ adapter.quote(marks.schema) }};
     create table if not exists {{ marks }} (
         source_name {{ dbt.type_string() }}, loaded_through {{ dbt.type_timestamp() }}
