@@ -73,6 +73,19 @@
     {%- endif -%}
 {%- endmacro %}
 
+{# The keys of {{ this }} to judge again although not reloaded: the rows whose stored verdict
+   (`stored`, on alias `validated`) differs from the one their parents give now (`current`, on
+   the aliases of `parents`, a list of (relation, alias, join condition) left-joined to
+   `validated`). A query, for changed_since_mark's `rejudge`. #}
+{% macro rejudged_keys(key, parents, stored, current) -%}
+    select validated.{{ key }}
+    from {{ this }} as validated
+    {%- for relation, alias, condition in parents %}
+    left join {{ relation }} as {{ alias }} on {{ condition }}
+    {%- endfor %}
+    where validated.{{ key }} is not null and ({{ stored }}) is distinct from ({{ current }})
+{%- endmacro %}
+
 {# A pre-hook for incremental models that keep rows with a NULL key (for quarantine): delete+insert
    replaces rows by key, and a NULL key matches nothing, so the null-key rows an incremental run
    reprocesses are deleted first. The mark is the model's own (computed over keyed rows only, so

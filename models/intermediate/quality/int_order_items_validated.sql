@@ -6,22 +6,11 @@
     reason is compared with order_line_parent_verdict now. Staging is read above the smallest
     such key only (macros/project/incremental_window.sql). -#}
 {%- if is_incremental() %}
-    {%- set lines_with_changed_parent -%}
-        select validated.order_item_id
-        from {{ this }} as validated
-        left join {{ ref('int_orders_validated') }} as orders
-            on validated.order_id = orders.order_id
-        left join {{ ref('stg_shop__products') }} as products
-            on validated.product_id = products.product_id
-        where
-            validated.order_item_id is not null
-            and (
-                case
-                    when validated.quarantine_reason in ('unknown_order', 'order_quarantined', 'unknown_product')
-                        then validated.quarantine_reason
-                end
-            ) is distinct from ({{ parent_verdict }})
-    {%- endset %}
+    {%- set lines_with_changed_parent = tally.rejudged_keys('order_item_id', [
+        (ref('int_orders_validated'), 'orders', 'validated.order_id = orders.order_id'),
+        (ref('stg_shop__products'), 'products', 'validated.product_id = products.product_id'),
+    ], "case when validated.quarantine_reason in ('unknown_order', 'order_quarantined', 'unknown_product')"
+        ~ " then validated.quarantine_reason end", parent_verdict) %}
 {%- endif %}
 with
 

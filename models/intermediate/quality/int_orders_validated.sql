@@ -5,17 +5,10 @@
     only (macros/project/incremental_window.sql). A change of reference data (currencies, FX
     rates) needs a --full-refresh. -#}
 {%- if is_incremental() %}
-    {%- set orders_with_changed_customer -%}
-        select validated.order_id
-        from {{ this }} as validated
-        left join {{ ref('int_customers_validated') }} as customers
-            on
-                validated.customer_id = customers.customer_id
-                and customers.quarantine_reason is null
-        where
-            validated.order_id is not null
-            and validated.is_test_account is distinct from customers.is_test_account
-    {%- endset %}
+    {%- set orders_with_changed_customer = tally.rejudged_keys('order_id', [(
+        ref('int_customers_validated'), 'customers',
+        'validated.customer_id = customers.customer_id and customers.quarantine_reason is null'
+    )], 'validated.is_test_account', 'customers.is_test_account') %}
 {%- endif %}
 with
 

@@ -8,15 +8,9 @@
     currency; a table built before that column existed has every payment reprocessed once. A
     change of reference data (currencies) needs a --full-refresh. -#}
 {%- if is_incremental() %}
-    {%- set payments_with_changed_order -%}
-        select validated.payment_id
-        from {{ this }} as validated
-        left join {{ ref('int_orders_validated') }} as orders
-            on validated.order_id = orders.order_id
-        where
-            validated.payment_id is not null
-            and validated.order_verdict is distinct from ({{ order_verdict }})
-    {%- endset %}
+    {%- set payments_with_changed_order = tally.rejudged_keys('payment_id', [(
+        ref('int_orders_validated'), 'orders', 'validated.order_id = orders.order_id'
+    )], 'validated.order_verdict', order_verdict) %}
     {%- if not tally.relation_has_column(this, 'order_verdict') %}
         {%- set payments_with_changed_order = 'select payment_id from ' ~ this ~ ' where payment_id is not null' %}
     {%- endif %}
