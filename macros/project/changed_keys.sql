@@ -74,12 +74,17 @@
     {%- set rows = [] -%}
     {%- for name, relation, key, loaded_at in tally.changed_key_sources() -%}
         {%- set since = previous.get(name) -%}
-        {%- set floor_sql -%}
-            {%- if everything or since is none -%}null{%- else -%}
-            min(case when {{ loaded_at }} > {{ tally.timestamp_literal(since) }} then {{ key }} end)
-            {%- endif -%}
+        {#- Only the rows loaded since the mark: the Parquet reader skips the row groups
+            loaded before it (a full scan of the 100M events took 3 s per build). -#}
+        {%- set query -%}
+            select min({{ key }}), max({{ loaded_at }}) from {{ relation }}
+            {%- if since is not none %} where {{ loaded_at }} > {{ tally.timestamp_literal(since) }}{% endif %}
         {%- endset -%}
-        {%- set found = run_query('select ' ~ floor_sql ~ ', max(' ~ loaded_at ~ ') from ' ~ relation)[0] -%}
+        {%- set newest = run_query(query)[0] -%}
+        {%- set found = [
+            none if everything or since is none else newest[0],
+            newest[1] if newest[1] is not none else since,
+        ] -%}
         {%- do rows.append("select '" ~ invocation_id ~ "', '" ~ name ~ "', "
             ~ (tally.quoted_literal(tally.sql_literal(found[0])) if found[0] is not none else 'null') ~ ", "
             ~ ('true' if everything or since is none else 'false') ~ ", "
