@@ -3,43 +3,15 @@
     shipping. It converts once, from the order total, so a full refund (of the whole payment, at
     the same rate) nets the order to exactly zero.
     Incremental (dbt_project.yml): a run recomputes every order at or above the smallest order id
-    with an order version or a line loaded since the high-water mark, or judged again upstream
-    (valid now but not here, a changed test-account verdict, a changed count of valid lines); a
-    post-hook deletes the orders that left the valid set. A change of reference data (FX rates)
-    needs a --full-refresh. -#}
+    with an order or a line written upstream since this model last ran (processed_at: reloaded,
+    or judged again without a reload, such as a changed test-account verdict or a line whose
+    product arrived late); a post-hook deletes the orders that left the valid set. A change of
+    reference data (FX rates) needs a --full-refresh. -#}
 {%- if is_incremental() %}
-    {%- set rejudged -%}
-        select validated.order_id
-        from {{ ref('int_orders_validated') }} as validated
-        left join {{ this }} as converted
-            on validated.order_id = converted.order_id
-        where
-            validated.quarantine_reason is null
-            and (
-                converted.order_id is null
-                or converted.is_test_account is distinct from validated.is_test_account
-            )
-    {%- endset %}
-    {#- A line judged again upstream without a reload (its product arrived late, say) changes
-        its order's totals: compare the valid line count. -#}
-    {%- set lines_changed -%}
-        select converted.order_id
-        from {{ this }} as converted
-        left join (
-            select order_id, count(*) as item_count
-            from {{ ref('int_order_items_validated') }}
-            where quarantine_reason is null
-            group by order_id
-        ) as lines
-            on converted.order_id = lines.order_id
-        where converted.item_count <> coalesce(lines.item_count, 0)
-    {%- endset %}
-    {%- set mark = tally.incremental_mark('greatest(order_loaded_at, coalesce(items_loaded_at, order_loaded_at))') -%}
+    {%- set mark = tally.processed_mark() -%}
     {%- set floor = tally.changed_key_floor([
-        (ref('int_orders_validated'), 'order_id', 'loaded_at'),
-        (ref('int_order_items_validated'), 'order_id', 'loaded_at'),
-        ('(' ~ rejudged ~ ') as rejudged', 'order_id', none),
-        ('(' ~ lines_changed ~ ') as lines_changed', 'order_id', none),
+        (ref('int_orders_validated'), 'order_id', none, tally.processed_since(ref('int_orders_validated'), mark)),
+        (ref('int_order_items_validated'), 'order_id', none, tally.processed_since(ref('int_order_items_validated'), mark)),
     ], mark) %}
 {%- endif %}
 {%- set in_range = tally.key_at_or_above('order_id', floor) if is_incremental() and mark is not none else '1 = 1' %}
@@ -107,7 +79,8 @@ converted as (
         ) }} as gross_revenue_usd,
         orders.cdc_lsn,
         orders.loaded_at as order_loaded_at,
-        order_totals.items_loaded_at
+        order_totals.items_loaded_at,
+        {{ tally.processed_at() }} as processed_at
     from orders
     inner join fx_rates
         on

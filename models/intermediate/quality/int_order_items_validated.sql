@@ -47,7 +47,8 @@ checked as (
             when order_items.quantity is null then 'invalid_quantity'
             when order_items.quantity <= 0 then 'non_positive_quantity'
             when order_items.unit_price_minor < 0 then 'negative_amount'
-        end as quarantine_reason
+        end as quarantine_reason,
+        {{ tally.processed_at() }} as processed_at
     from order_items
     left join orders
         on order_items.order_id = orders.order_id

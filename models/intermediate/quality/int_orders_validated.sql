@@ -55,7 +55,8 @@ checked as (
             when orders.placed_at > {{ dbt.dateadd('day', 1, 'orders.loaded_at') }} then 'future_timestamp'
             when orders.first_loaded_at > {{ tally.month_closes_at('orders.placed_at') }} then 'late_for_closed_month'
             when fx_rates.usd_per_unit is null then 'missing_fx_rate'
-        end as quarantine_reason
+        end as quarantine_reason,
+        {{ tally.processed_at() }} as processed_at
     from orders
     left join customers
         on orders.customer_id = customers.customer_id

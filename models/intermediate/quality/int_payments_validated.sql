@@ -8,9 +8,15 @@
     currency; a table built before that column existed has every payment reprocessed once. A
     change of reference data (currencies) needs a --full-refresh. -#}
 {%- if is_incremental() %}
+    {#- Only the orders written since this model last ran can have changed a verdict: the others
+        are left out before the join (joining every payment to every order took 2-4 s at scale 10). -#}
+    {%- set processed_mark = tally.processed_mark() %}
     {%- set payments_with_changed_order = tally.rejudged_keys('payment_id', [(
-        ref('int_orders_validated'), 'orders', 'validated.order_id = orders.order_id'
-    )], 'validated.order_verdict', order_verdict) %}
+        '(select * from ' ~ ref('int_orders_validated') ~ ' where '
+            ~ tally.processed_since(ref('int_orders_validated'), processed_mark) ~ ')',
+        'orders', 'validated.order_id = orders.order_id'
+    )], 'validated.order_verdict', order_verdict,
+        where=none if processed_mark is none else 'orders.order_id is not null') %}
     {%- if not tally.relation_has_column(this, 'order_verdict') %}
         {%- set payments_with_changed_order = 'select payment_id from ' ~ this ~ ' where payment_id is not null' %}
     {%- endif %}
@@ -55,7 +61,8 @@ checked as (
             when payments.first_loaded_at > {{ tally.month_closes_at('payments.attempted_at') }}
                 then 'late_for_closed_month'
         end as quarantine_reason,
-        {{ order_verdict }} as order_verdict
+        {{ order_verdict }} as order_verdict,
+        {{ tally.processed_at() }} as processed_at
     from payments
     left join orders
         on payments.order_id = orders.order_id

@@ -1,8 +1,27 @@
+{#- Incremental (dbt_project.yml): a run rebuilds the payments of the orders at or above the
+    smallest order id with a payment loaded since the high-water mark or an order converted again
+    since this model last ran (its processed_at: a cancellation, a late line, a changed
+    test-account flag, all without a new payment). The floor is a literal the engine pushes into
+    the payment and order scans below the view. The post-hook deletes the payments that left the
+    valid set. -#}
+{%- if is_incremental() -%}
+    {%- set processed_mark = tally.processed_mark() -%}
+    {%- if processed_mark is not none -%}
+        {%- set floor = tally.changed_key_floor([
+            (ref('int_payments_validated'), 'order_id', 'loaded_at'),
+            (ref('int_orders_converted_to_usd'), 'order_id', none, 'processed_at > ' ~ processed_mark),
+        ], tally.incremental_mark('loaded_at')) -%}
+    {%- endif -%}
+{%- endif %}
+-- depends_on: {{ ref('int_payments_validated') }}, {{ ref('int_orders_converted_to_usd') }}
 with
 
 payments as (
 
     select * from {{ ref('int_payments_converted_to_usd') }}
+    {%- if is_incremental() and processed_mark is not none %}
+    where {{ tally.key_at_or_above('order_id', floor) }}
+    {%- endif %}
 
 ),
 
@@ -22,7 +41,8 @@ final as (
         cast(amount_usd as decimal(18, 2)) as amount_usd,
         cast(attempted_at as timestamp) as attempted_at,
         cast(payment_date as date) as payment_date,
-        cast(loaded_at as timestamp) as loaded_at
+        cast(loaded_at as timestamp) as loaded_at,
+        cast({{ tally.processed_at() }} as timestamp) as processed_at
     from payments
 
 )

@@ -1,14 +1,16 @@
 {#- Incremental runs rebuild the lines loaded since the high-water mark and the lines of orders
-    with a version loaded since then (a cancellation, say). Both sets lie above a key floor on
-    order_id, a literal the engine pushes into the line and order scans below the view. -#}
+    converted again since this model last ran (its processed_at: a cancellation, a late line, a
+    changed test-account flag, with or without a new load). Both sets lie above a key floor on
+    order_id, a literal the engine pushes into the line and order scans below the views. -#}
 {%- if is_incremental() -%}
-    {%- set mark = tally.incremental_mark('loaded_at') -%}
+    {%- set processed_mark = tally.processed_mark() -%}
+    {%- set mark = tally.incremental_mark('loaded_at') if processed_mark is not none else none -%}
     {%- set floor = tally.changed_key_floor([
         (ref('int_order_items_validated'), 'order_id', 'loaded_at'),
-        (ref('int_orders_validated'), 'order_id', 'loaded_at'),
+        (ref('int_orders_converted_to_usd'), 'order_id', none, 'processed_at > ' ~ processed_mark),
     ], mark) -%}
 {%- endif %}
--- depends_on: {{ ref('int_order_items_validated') }}, {{ ref('int_orders_validated') }}
+-- depends_on: {{ ref('int_order_items_validated') }}, {{ ref('int_orders_converted_to_usd') }}
 with
 
 order_items as (
@@ -23,6 +25,9 @@ order_items as (
 orders as (
 
     select * from {{ ref('int_orders_converted_to_usd') }}
+    {%- if is_incremental() and mark is not none %}
+    where {{ tally.key_at_or_above('order_id', floor) }}
+    {%- endif %}
 
 ),
 
@@ -42,13 +47,14 @@ final as (
         cast(order_items.discount_usd as decimal(18, 2)) as discount_usd,
         cast(order_items.line_revenue_usd as decimal(18, 2)) as line_revenue_usd,
         cast(order_items.order_date as date) as order_date,
-        cast(order_items.loaded_at as timestamp) as loaded_at
+        cast(order_items.loaded_at as timestamp) as loaded_at,
+        cast({{ tally.processed_at() }} as timestamp) as processed_at
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id
     {% if is_incremental() and mark is not none %}
-    -- A line changes when it or its order header does (a cancellation, say).
-    where greatest(order_items.loaded_at, orders.order_loaded_at) > {{ mark }}
+    -- A line changes when it or its order does (a cancellation, say).
+    where order_items.loaded_at > {{ mark }} or orders.processed_at > {{ processed_mark }}
     {% endif %}
 
 )
