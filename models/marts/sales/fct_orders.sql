@@ -1,50 +1,57 @@
-{#- Incremental runs rebuild every order of each customer with an order, line, payment or
-    refund loaded since the high-water mark, because one order's change (a cancellation, a
-    deletion, a late order) renumbers the customer's other orders. Orders that left the valid
-    set are deleted by the model's post-hook (dbt_project.yml). -#}
--- depends_on: {{ ref('int_orders_validated') }}
+{#- Incremental runs rebuild every order at or above the smallest order id with anything new
+    since this model last ran: an order converted again, a payment written or a refund loaded
+    since then, or a customer number that moved (int_orders_sequenced_per_customer writes only
+    the orders it renumbered). The floor is a literal the engine pushes into every input's scan,
+    below the payment and refund rollups. Orders that left the valid set are deleted by the
+    model's post-hook (dbt_project.yml). -#}
+{%- if is_incremental() %}
+    {%- set processed_mark = tally.processed_mark() %}
+    {%- if processed_mark is not none %}
+        {%- set floor = tally.changed_key_floor([
+            (ref('int_orders_converted_to_usd'), 'order_id', none,
+                tally.processed_since(ref('int_orders_converted_to_usd'), processed_mark)),
+            (ref('int_payments_validated'), 'order_id', none,
+                tally.processed_since(ref('int_payments_validated'), processed_mark)),
+            (ref('int_orders_sequenced_per_customer'), 'order_id', none,
+                tally.processed_since(ref('int_orders_sequenced_per_customer'), processed_mark)),
+            (ref('int_refunds_allocated_to_orders'), 'order_id', 'refunds_loaded_at'),
+        ], tally.incremental_mark('source_loaded_at')) %}
+    {%- endif %}
+{%- endif %}
+{%- set in_range = '1 = 1' -%}
+{%- if is_incremental() and processed_mark is not none %}
+    {%- set in_range = tally.key_at_or_above('order_id', floor) -%}
+{%- endif %}
+-- depends_on: {{ ref('int_payments_validated') }}, {{ ref('int_orders_validated') }}
 with
 
 orders as (
 
     select * from {{ ref('int_orders_converted_to_usd') }}
+    where {{ in_range }}
 
 ),
 
 payments as (
 
     select * from {{ ref('int_payments_allocated_to_orders') }}
+    where {{ in_range }}
 
 ),
 
 refunds as (
 
     select * from {{ ref('int_refunds_allocated_to_orders') }}
+    where {{ in_range }}
 
 ),
 
 order_sequence as (
 
     select * from {{ ref('int_orders_sequenced_per_customer') }}
+    where {{ in_range }}
 
 ),
-{%- if is_incremental() %}
-
-order_versions as (
-
-    -- The latest version of every order, valid or quarantined.
-    select * from {{ ref('int_orders_validated') }}
-
-),
-
-high_water_mark as (
-
-    select
-        {{ dbt.dateadd('day', -var('tally_incremental_lookback_days'), 'max(source_loaded_at)') }} as reprocess_after
-    from {{ this }}
-
-),
-{%- endif %}
 
 orders_with_money_movements as (
 
@@ -74,24 +81,6 @@ orders_with_money_movements as (
         on orders.order_id = order_sequence.order_id
 
 ),
-{%- if is_incremental() %}
-
-touched_customers as (
-
-    select orders_with_money_movements.customer_id
-    from orders_with_money_movements
-    cross join high_water_mark
-    where orders_with_money_movements.source_loaded_at > high_water_mark.reprocess_after
-
-    union
-
-    select order_versions.customer_id
-    from order_versions
-    cross join high_water_mark
-    where order_versions.loaded_at > high_water_mark.reprocess_after
-
-),
-{%- endif %}
 
 final as (
 
@@ -123,11 +112,9 @@ final as (
         cast(order_date as date) as order_date,
         cast(first_paid_at as timestamp) as first_paid_at,
         cast(last_refunded_at as timestamp) as last_refunded_at,
-        cast(source_loaded_at as timestamp) as source_loaded_at
+        cast(source_loaded_at as timestamp) as source_loaded_at,
+        cast({{ tally.processed_at() }} as timestamp) as processed_at
     from orders_with_money_movements
-    {% if is_incremental() %}
-    where customer_id in (select touched_customers.customer_id from touched_customers)
-    {% endif %}
 
 )
 
