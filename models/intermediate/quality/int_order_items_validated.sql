@@ -4,13 +4,35 @@
     since the high-water mark, and the lines whose order or product verdict no longer holds (an
     order quarantined or released, a product that arrived late): the parent part of the stored
     reason is compared with order_line_parent_verdict now. Staging is read above the smallest
-    such key only (macros/project/incremental_window.sql). -#}
+    such key only (macros/project/incremental_window.sql). Only the lines of orders written
+    upstream since this model last ran, or of products loaded since the mark, are compared. -#}
 {%- if is_incremental() %}
-    {%- set lines_with_changed_parent = tally.rejudged_keys('order_item_id', [
-        (ref('int_orders_validated'), 'orders', 'validated.order_id = orders.order_id'),
-        (ref('stg_shop__products'), 'products', 'validated.product_id = products.product_id'),
-    ], "case when validated.quarantine_reason in ('unknown_order', 'order_quarantined', 'unknown_product')"
-        ~ " then validated.quarantine_reason end", parent_verdict) %}
+    {%- set stored = "case when validated.quarantine_reason in ('unknown_order', 'order_quarantined', 'unknown_product')"
+        ~ " then validated.quarantine_reason end" %}
+    {%- set on_order = 'validated.order_id = orders.order_id' %}
+    {%- set on_product = 'validated.product_id = products.product_id' %}
+    {%- set processed_mark = tally.processed_mark() %}
+    {%- if processed_mark is none %}
+        {#- A table built before processed_at: every line against both parents, once. -#}
+        {%- set lines_with_changed_parent = tally.rejudged_keys('order_item_id', [
+            (ref('int_orders_validated'), 'orders', on_order),
+            (ref('stg_shop__products'), 'products', on_product),
+        ], stored, parent_verdict) %}
+    {%- else %}
+        {#- Only the lines of a parent that changed since this model last ran can have a new
+            verdict: orders written since (processed_at) and products loaded since the mark.
+            Joining every line to both parents took 3 s per run at scale 10. -#}
+        {%- set orders_written = '(select * from ' ~ ref('int_orders_validated') ~ ' where '
+            ~ tally.processed_since(ref('int_orders_validated'), processed_mark) ~ ')' %}
+        {%- set products_loaded = '(select * from ' ~ ref('stg_shop__products')
+            ~ ' where loaded_at > ' ~ tally.incremental_mark('loaded_at') ~ ')' %}
+        {%- set lines_with_changed_parent = tally.rejudged_keys('order_item_id', [
+            (orders_written, 'orders', on_order), (ref('stg_shop__products'), 'products', on_product),
+        ], stored, parent_verdict, where='orders.order_id is not null')
+            ~ ' union ' ~ tally.rejudged_keys('order_item_id', [
+            (products_loaded, 'products', on_product), (ref('int_orders_validated'), 'orders', on_order),
+        ], stored, parent_verdict, where='products.product_id is not null') %}
+    {%- endif %}
 {%- endif %}
 with
 
