@@ -5,7 +5,9 @@ The scenario: generate a tiny data set, build it fully, append batch 1 (new orde
 changes of older orders, late refunds, new sessions and straddling events), add two CDC changes
 the generator's first batch rarely contains but production always will (an order of the first
 build deleted in the source, and an old order cancelled long after its lines were loaded, both
-of customers with later orders, so those get renumbered), then run an incremental `dbt build`.
+of customers with later orders, so those get renumbered; and the customer of the oldest order
+re-delivered as a test account, which reaches their orders, lines and payments only through the
+validation upstream, not through a reload), then run an incremental `dbt build`.
 A second warehouse is built from scratch with `--full-refresh` on the same raw data.
 Every mart must then agree: row count, the sum of every numeric column and a hash of its sorted
 rows. On a mismatch the message lists a few rows only one side has.
@@ -30,6 +32,18 @@ BOOKKEEPING = ("processed_at",)
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DECIMAL", "DOUBLE", "FLOAT", "REAL")
 
 
+def _write_raw_file(raw: Path, table: str, query: str) -> None:
+    """One more raw file of `table` (e.g. shop.orders) with the rows of `query`, which reads the
+    table's raw files through a view named after it (orders)."""
+    source, name = table.split(".")
+    folder = raw / source / name
+    columns = ", ".join(TABLES[table].schema.names)
+    with duckdb.connect() as con:
+        con.execute(f"create view {name} as select * from read_parquet('{folder}/*.parquet', union_by_name = true)")
+        written = folder / "part-b0001-edge-cases.parquet"
+        con.execute(f"copy (select {columns} from ({query}) as edge_case) to '{written}' (format parquet)")
+
+
 def _append_edge_cases(raw: Path, database: Path) -> dict[str, int]:
     """Write one more raw file of shop.orders CDC rows: delete one order of the first build and
     cancel another, long after their lines were loaded. Both are the first order of a customer
@@ -51,34 +65,50 @@ def _append_edge_cases(raw: Path, database: Path) -> dict[str, int]:
     assert len(picked) == 2, "the tiny data set has no customer with three orders to renumber"
     deleted, cancelled = (row[0] for row in picked)
 
-    orders = raw / "shop" / "orders"
-    columns = ", ".join(TABLES["shop.orders"].schema.names)
-    with duckdb.connect() as con:
-        con.execute(f"create view orders as select * from read_parquet('{orders}/*.parquet', union_by_name = true)")
-        con.execute(
-            f"""
-            copy (
-                with latest as (
-                    select * from orders
-                    where id in ({deleted}, {cancelled})
-                    qualify row_number() over (partition by id order by _cdc_lsn desc) = 1
-                ),
-                changed as (
-                    select
-                        * replace (
-                            case when id = {cancelled} then 'cancelled' else status end as status,
-                            case when id = {deleted} then updated_at end as deleted_at,
-                            case when id = {deleted} then 'd' else 'u' end as _cdc_op,
-                            (select max(_cdc_lsn) from orders) + row_number() over (order by id) as _cdc_lsn,
-                            (select max(_loaded_at) from orders) + interval 1 hour as _loaded_at
-                        )
-                    from latest
-                )
-                select {columns} from changed
-            ) to '{orders / "part-b0001-edge-cases.parquet"}' (format parquet)
-            """
+    _write_raw_file(
+        raw,
+        "shop.orders",
+        f"""
+        with latest as (
+            select * from orders
+            where id in ({deleted}, {cancelled})
+            qualify row_number() over (partition by id order by _cdc_lsn desc) = 1
         )
+        select
+            * replace (
+                case when id = {cancelled} then 'cancelled' else status end as status,
+                case when id = {deleted} then updated_at end as deleted_at,
+                case when id = {deleted} then 'd' else 'u' end as _cdc_op,
+                (select max(_cdc_lsn) from orders) + row_number() over (order by id) as _cdc_lsn,
+                (select max(_loaded_at) from orders) + interval 1 hour as _loaded_at
+            )
+        from latest
+        """,
+    )
     return {"deleted": deleted, "cancelled": cancelled}
+
+
+def _append_customer_edge_case(raw: Path, database: Path) -> dict[str, int]:
+    """Re-deliver the customer of the oldest order as a test account. None of their orders is
+    reloaded: they are judged again upstream only, and the facts must follow (processed_at)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        (customer_id,) = con.execute(
+            "select customer_id from marts.fct_orders where not is_test_account order by order_id limit 1"
+        ).fetchone()
+    _write_raw_file(
+        raw,
+        "shop.customers",
+        f"""
+        select
+            * replace (
+                'test' as account_type,
+                (select max(_loaded_at) from customers) + interval 1 hour as _loaded_at
+            )
+        from customers where id = {customer_id}
+        qualify row_number() over (order by _loaded_at desc) = 1
+        """,
+    )
+    return {"test_account": customer_id}
 
 
 def _append_web_edge_cases(raw: Path, database: Path) -> dict[str, int]:
@@ -189,6 +219,7 @@ def builds(tmp_path_factory, shared):
     )
     edge_cases = _append_edge_cases(raw, incremental.database)
     edge_cases.update(_append_web_edge_cases(raw, incremental.database))
+    edge_cases.update(_append_customer_edge_case(raw, incremental.database))
 
     # Not checked here: a failing data test must not hide the comparison of the marts.
     incremental_build = shared.run_dbt(["build", *NO_UNIT_TESTS], incremental.env, check=False)
@@ -235,6 +266,11 @@ def test_every_mart_equals_a_full_refresh(builds):
                 mismatches.append(f"{table}: {differing}\n{_only_on_one_side(con, table, columns)}")
         assert not mismatches, "incremental build differs from a full refresh (incremental, full):\n" + "\n".join(mismatches)
 
+        flagged = con.execute(
+            "select count(*), count(*) filter (where is_test_account) from inc.marts.fct_order_items where customer_id = ?",
+            [edge_cases["test_account"]],
+        ).fetchone()
+        assert flagged[0] > 0 and flagged[0] == flagged[1], f"the customer who became a test account: {flagged}"
         deleted = con.execute("select count(*) from inc.marts.fct_orders where order_id = ?", [edge_cases["deleted"]]).fetchone()[0]
         assert deleted == 0, f"order {edge_cases['deleted']} was deleted in the source but is still in fct_orders"
 
