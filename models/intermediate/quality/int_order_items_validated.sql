@@ -34,6 +34,12 @@
         ], stored, parent_verdict, where='products.product_id is not null') %}
     {%- endif %}
 {%- endif %}
+{#- The order a reprocessed row had before, when it differs (see stored_orders). -#}
+{%- set moved_from_order_id = 'cast(null as ' ~ dbt.type_bigint() ~ ')' %}
+{%- if is_incremental() %}
+    {%- set moved_from_order_id = 'case when stored_orders.order_id is distinct from order_items.order_id'
+        ~ ' then stored_orders.order_id end' %}
+{%- endif %}
 with
 
 order_items as (
@@ -46,6 +52,17 @@ order_items as (
     {%- endif %}
 
 ),
+{%- if is_incremental() %}
+
+-- The order each reprocessed row had before: an order line re-delivered under another order
+-- changes the old order's totals too, and only this table still knows it.
+stored_orders as (
+
+    select order_item_id, order_id from {{ this }}
+    where order_item_id in (select order_items.order_item_id from order_items)
+
+),
+{%- endif %}
 
 orders as (
 
@@ -70,12 +87,17 @@ checked as (
             when order_items.quantity <= 0 then 'non_positive_quantity'
             when order_items.unit_price_minor < 0 then 'negative_amount'
         end as quarantine_reason,
+        {{ moved_from_order_id }} as moved_from_order_id,
         {{ tally.processed_at() }} as processed_at
     from order_items
     left join orders
         on order_items.order_id = orders.order_id
     left join products
         on order_items.product_id = products.product_id
+    {%- if is_incremental() %}
+    left join stored_orders
+        on order_items.order_item_id = stored_orders.order_item_id
+    {%- endif %}
 
 )
 

@@ -21,6 +21,12 @@
         {%- set payments_with_changed_order = 'select payment_id from ' ~ this ~ ' where payment_id is not null' %}
     {%- endif %}
 {%- endif %}
+{#- The order a reprocessed row had before, when it differs (see stored_orders). -#}
+{%- set moved_from_order_id = 'cast(null as ' ~ dbt.type_bigint() ~ ')' %}
+{%- if is_incremental() %}
+    {%- set moved_from_order_id = 'case when stored_orders.order_id is distinct from payments.order_id'
+        ~ ' then stored_orders.order_id end' %}
+{%- endif %}
 with
 
 payments as (
@@ -33,6 +39,17 @@ payments as (
     {%- endif %}
 
 ),
+{%- if is_incremental() %}
+
+-- The order each reprocessed row had before: a payment re-delivered under another order
+-- changes the old order's totals too, and only this table still knows it.
+stored_orders as (
+
+    select payment_id, order_id from {{ this }}
+    where payment_id in (select payments.payment_id from payments)
+
+),
+{%- endif %}
 
 orders as (
 
@@ -62,12 +79,17 @@ checked as (
                 then 'late_for_closed_month'
         end as quarantine_reason,
         {{ order_verdict }} as order_verdict,
+        {{ moved_from_order_id }} as moved_from_order_id,
         {{ tally.processed_at() }} as processed_at
     from payments
     left join orders
         on payments.order_id = orders.order_id
     left join currencies
         on payments.currency_code = currencies.currency_code
+    {%- if is_incremental() %}
+    left join stored_orders
+        on payments.payment_id = stored_orders.payment_id
+    {%- endif %}
 
 )
 

@@ -7,7 +7,8 @@ the generator's first batch rarely contains but production always will (an order
 build deleted in the source, and an old order cancelled long after its lines were loaded, both
 of customers with later orders, so those get renumbered; and the customer of the oldest order
 re-delivered as a test account, which reaches their orders, lines and payments only through the
-validation upstream, not through a reload), then run an incremental `dbt build`.
+validation upstream, not through a reload; and a line re-delivered under another order, which
+changes the totals of the order it left), then run an incremental `dbt build`.
 A second warehouse is built from scratch with `--full-refresh` on the same raw data.
 Every mart must then agree: row count, the sum of every numeric column and a hash of its sorted
 rows. On a mismatch the message lists a few rows only one side has.
@@ -44,10 +45,11 @@ def _write_raw_file(raw: Path, table: str, query: str) -> None:
         con.execute(f"copy (select {columns} from ({query}) as edge_case) to '{written}' (format parquet)")
 
 
-def _append_edge_cases(raw: Path, database: Path) -> dict[str, int]:
+def _append_edge_cases(raw: Path, database: Path, above: int) -> dict[str, int]:
     """Write one more raw file of shop.orders CDC rows: delete one order of the first build and
     cancel another, long after their lines were loaded. Both are the first order of a customer
-    with at least three orders, so the customer's later orders are renumbered."""
+    with at least three orders, so the customer's later orders are renumbered; both above order
+    `above`, so they do not reach down to the moved line's order."""
     with duckdb.connect(str(database), read_only=True) as con:
         picked = con.execute(
             """
@@ -58,9 +60,11 @@ def _append_edge_cases(raw: Path, database: Path) -> dict[str, int]:
                   select customer_id from marts.fct_orders group by customer_id having max(customer_order_number) >= 3
               )
               and order_date < (select max(order_date) - interval 30 day from marts.fct_orders)
+              and order_id > ?
             order by order_id
             limit 2
-            """
+            """,
+            [above],
         ).fetchall()
     assert len(picked) == 2, "the tiny data set has no customer with three orders to renumber"
     deleted, cancelled = (row[0] for row in picked)
@@ -88,12 +92,20 @@ def _append_edge_cases(raw: Path, database: Path) -> dict[str, int]:
     return {"deleted": deleted, "cancelled": cancelled}
 
 
-def _append_customer_edge_case(raw: Path, database: Path) -> dict[str, int]:
-    """Re-deliver the customer of the oldest order as a test account. None of their orders is
-    reloaded: they are judged again upstream only, and the facts must follow (processed_at)."""
+def _append_customer_edge_case(raw: Path, database: Path, above: int) -> dict[str, int]:
+    """Re-deliver as a test account the customer with the oldest orders above order `above`.
+    None of their orders is reloaded: they are judged again upstream only, and the facts must
+    follow (processed_at)."""
     with duckdb.connect(str(database), read_only=True) as con:
         (customer_id,) = con.execute(
-            "select customer_id from marts.fct_orders where not is_test_account order by order_id limit 1"
+            """
+            select customer_id from marts.fct_orders
+            group by customer_id
+            having not bool_or(is_test_account) and min(order_id) > ?
+            order by min(order_id)
+            limit 1
+            """,
+            [above],
         ).fetchone()
     _write_raw_file(
         raw,
@@ -109,6 +121,45 @@ def _append_customer_edge_case(raw: Path, database: Path) -> dict[str, int]:
         """,
     )
     return {"test_account": customer_id}
+
+
+def _append_moved_line(raw: Path, database: Path) -> dict[str, int]:
+    """Re-deliver a line of the oldest order with two lines under another old order of the same
+    currency: both orders' totals change, though only the new one is named by the reloaded
+    line. The other edge cases stay above the order it leaves, so only the move reaches it."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        found = con.execute(
+            """
+            with candidates as (
+                select order_id, currency_code from marts.fct_orders
+                where item_count >= 2 and not is_test_account
+                  and order_date < (select max(order_date) - interval 30 day from marts.fct_orders)
+            )
+            select lines.order_item_id, source.order_id, target.order_id
+            from candidates as source
+            inner join candidates as target
+                on source.currency_code = target.currency_code and target.order_id > source.order_id
+            inner join marts.fct_order_items as lines on lines.order_id = source.order_id
+            order by source.order_id, target.order_id, lines.order_item_id
+            limit 1
+            """
+        ).fetchone()
+    assert found, "the tiny data set has no two old orders of one currency to move a line between"
+    line, moved_from, moved_to = found
+    _write_raw_file(
+        raw,
+        "shop.order_items",
+        f"""
+        select
+            * replace (
+                {moved_to} as order_id,
+                (select max(_loaded_at) from order_items) + interval 1 hour as _loaded_at
+            )
+        from order_items where id = {line}
+        qualify row_number() over (order by _loaded_at desc) = 1
+        """,
+    )
+    return {"moved_line": line, "moved_from": moved_from, "moved_to": moved_to}
 
 
 def _append_web_edge_cases(raw: Path, database: Path) -> dict[str, int]:
@@ -217,9 +268,10 @@ def builds(tmp_path_factory, shared):
         [str(shared.BIN / "tally-datagen"), "append", "--out", str(raw), "--batch", "1"],
         check=True, capture_output=True, text=True,
     )
-    edge_cases = _append_edge_cases(raw, incremental.database)
+    edge_cases = _append_moved_line(raw, incremental.database)
+    edge_cases.update(_append_edge_cases(raw, incremental.database, above=edge_cases["moved_from"]))
     edge_cases.update(_append_web_edge_cases(raw, incremental.database))
-    edge_cases.update(_append_customer_edge_case(raw, incremental.database))
+    edge_cases.update(_append_customer_edge_case(raw, incremental.database, above=edge_cases["moved_from"]))
 
     # Not checked here: a failing data test must not hide the comparison of the marts.
     incremental_build = shared.run_dbt(["build", *NO_UNIT_TESTS], incremental.env, check=False)
@@ -266,6 +318,10 @@ def test_every_mart_equals_a_full_refresh(builds):
                 mismatches.append(f"{table}: {differing}\n{_only_on_one_side(con, table, columns)}")
         assert not mismatches, "incremental build differs from a full refresh (incremental, full):\n" + "\n".join(mismatches)
 
+        (moved_to,) = con.execute(
+            "select order_id from inc.marts.fct_order_items where order_item_id = ?", [edge_cases["moved_line"]]
+        ).fetchone()
+        assert moved_to == edge_cases["moved_to"], "the line re-delivered under another order did not move"
         flagged = con.execute(
             "select count(*), count(*) filter (where is_test_account) from inc.marts.fct_order_items where customer_id = ?",
             [edge_cases["test_account"]],
