@@ -176,3 +176,13 @@
     {%- if mark is none or not tally.relation_has_column(relation, 'processed_at') -%}{{ return('1 = 1') }}{%- endif -%}
     {{ return('processed_at > ' ~ mark) }}
 {%- endmacro %}
+
+{# Whether two rows differ in any of `columns`, NULL-safe: `(left.c is distinct from right.c or
+   ...)`, for an incremental model that writes only the rows that changed. #}
+{% macro rows_differ(left, right, columns) -%}
+    {%- set differs = [] -%}
+    {%- for column in columns -%}
+        {%- do differs.append(left ~ '.' ~ column ~ ' is distinct from ' ~ right ~ '.' ~ column) -%}
+    {%- endfor -%}
+    ({{ differs | join(' or ') }})
+{%- endmacro %}

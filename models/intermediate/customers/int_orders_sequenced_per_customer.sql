@@ -16,6 +16,8 @@
     ], mark) %}
 {%- endif %}
 {%- set incremental = is_incremental() and mark is not none %}
+{#- What the numbering reads of an order; a change in any renumbers its customer. #}
+{%- set numbering_reads = ['customer_id', 'is_cancelled', 'placed_at'] %}
 -- depends_on: {{ ref('int_orders_validated') }}
 with
 
@@ -49,9 +51,7 @@ changed_customers as (
         on orders_in_range.order_id = stored_in_range.order_id
     where
         stored_in_range.order_id is null
-        or stored_in_range.customer_id is distinct from orders_in_range.customer_id
-        or stored_in_range.is_cancelled is distinct from orders_in_range.is_cancelled
-        or stored_in_range.placed_at is distinct from orders_in_range.placed_at
+        or {{ tally.rows_differ('stored_in_range', 'orders_in_range', numbering_reads) }}
 
     union
 
@@ -110,10 +110,7 @@ final as (
         on sequenced.order_id = stored.order_id
     where
         stored.order_id is null
-        or stored.customer_id is distinct from sequenced.customer_id
-        or stored.is_cancelled is distinct from sequenced.is_cancelled
-        or stored.placed_at is distinct from sequenced.placed_at
-        or stored.customer_order_number is distinct from sequenced.customer_order_number
+        or {{ tally.rows_differ('stored', 'sequenced', numbering_reads + ['customer_order_number']) }}
     {%- endif %}
 
 )

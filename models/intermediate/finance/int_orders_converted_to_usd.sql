@@ -9,11 +9,11 @@
     that left the valid set. A change of reference data (FX rates) needs a --full-refresh. -#}
 {%- if is_incremental() %}
     {%- set mark = tally.processed_mark() -%}
+    {%- set lines_written = tally.processed_since(ref('int_order_items_validated'), mark) -%}
     {%- set floor = tally.changed_key_floor([
         (ref('int_orders_validated'), 'order_id', none, tally.processed_since(ref('int_orders_validated'), mark)),
-        (ref('int_order_items_validated'), 'order_id', none, tally.processed_since(ref('int_order_items_validated'), mark)),
-        (ref('int_order_items_validated'), 'moved_from_order_id', none,
-            tally.processed_since(ref('int_order_items_validated'), mark)),
+        (ref('int_order_items_validated'), 'order_id', none, lines_written),
+        (ref('int_order_items_validated'), 'moved_from_order_id', none, lines_written),
     ], mark) %}
 {%- endif %}
 {%- set in_range = tally.key_at_or_above('order_id', floor) if is_incremental() and mark is not none else '1 = 1' %}

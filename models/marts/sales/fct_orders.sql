@@ -7,13 +7,12 @@
 {%- if is_incremental() %}
     {%- set processed_mark = tally.processed_mark() %}
     {%- if processed_mark is not none %}
+        {%- set payments_written = tally.processed_since(ref('int_payments_validated'), processed_mark) %}
         {%- set floor = tally.changed_key_floor([
             (ref('int_orders_converted_to_usd'), 'order_id', none,
                 tally.processed_since(ref('int_orders_converted_to_usd'), processed_mark)),
-            (ref('int_payments_validated'), 'order_id', none,
-                tally.processed_since(ref('int_payments_validated'), processed_mark)),
-            (ref('int_payments_validated'), 'moved_from_order_id', none,
-                tally.processed_since(ref('int_payments_validated'), processed_mark)),
+            (ref('int_payments_validated'), 'order_id', none, payments_written),
+            (ref('int_payments_validated'), 'moved_from_order_id', none, payments_written),
             (ref('int_orders_sequenced_per_customer'), 'order_id', none,
                 tally.processed_since(ref('int_orders_sequenced_per_customer'), processed_mark)),
             (ref('int_refunds_allocated_to_orders'), 'order_id', 'refunds_loaded_at'),
