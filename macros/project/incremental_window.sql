@@ -30,9 +30,7 @@
             {%- for change in changes %}
             select min({{ change[1] }}) as changed_key
             from {{ change[0] }}
-            where
-                {% if change[2] is not none %}{{ change[2] }} > {{ mark }}{% else %}1 = 1{% endif %}
-                {% if change | length > 3 %}and ({{ change[3] }}){% endif %}
+            where {{ tally.changed_rows_condition(change, mark) }}
             {% if not loop.last %}union all{% endif %}
             {%- endfor %}
         ) as changed
@@ -40,6 +38,28 @@
     {%- set floor = run_query(query).columns[0].values()[0] -%}
     {%- if floor is none -%}{{ return(none) }}{%- endif -%}
     {{ return(tally.sql_literal(floor)) }}
+{%- endmacro %}
+
+{# The rows of one `changes` entry (see changed_key_floor) that changed after the mark. #}
+{% macro changed_rows_condition(change, mark) -%}
+    {% if change[2] is not none %}{{ change[2] }} > {{ mark }}{% else %}1 = 1{% endif %}
+    {%- if change | length > 3 %} and ({{ change[3] }}){% endif %}
+{%- endmacro %}
+
+{# The keys that changed, exactly: `key >= <floor> and key in (<the changed keys>)`, `1 = 0`
+   when nothing changed. The floor is a literal the engine pushes into the scans; the semi-join
+   then keeps only the changed keys above it. Late changes to old records put the floor well
+   below the new ones (at scale 10, one batch: a floor 9% from the top of 10M orders, of which
+   3% changed), and a model writes what it reads. #}
+{% macro changed_keys_exactly(key, changes, mark) -%}
+    {%- set floor = tally.changed_key_floor(changes, mark) -%}
+    {%- if floor is none -%}{{ return('1 = 0') }}{%- endif -%}
+    {%- set changed = [] -%}
+    {%- for change in changes -%}
+        {%- do changed.append('select ' ~ change[1] ~ ' from ' ~ change[0] ~ ' where '
+            ~ tally.changed_rows_condition(change, mark) ~ ' and ' ~ change[1] ~ ' >= ' ~ floor) -%}
+    {%- endfor -%}
+    {{ return('(' ~ key ~ ' >= ' ~ floor ~ ' and ' ~ key ~ ' in (' ~ changed | join(' union ') ~ '))') }}
 {%- endmacro %}
 
 {# A key filter for an incremental run: the keys at or above the floor, or none when nothing

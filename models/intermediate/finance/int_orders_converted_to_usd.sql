@@ -2,21 +2,23 @@
     rate. Gross revenue is what the customer was charged: merchandise after line discounts plus
     shipping. It converts once, from the order total, so a full refund (of the whole payment, at
     the same rate) nets the order to exactly zero.
-    Incremental (dbt_project.yml): a run recomputes every order at or above the smallest order id
-    with an order or a line written upstream since this model last ran, or that a line moved
-    away from (processed_at: reloaded, or judged again without a reload, such as a changed
-    test-account verdict or a line whose product arrived late); a post-hook deletes the orders
-    that left the valid set. A change of reference data (FX rates) needs a --full-refresh. -#}
+    Incremental (dbt_project.yml): a run recomputes exactly the orders with an order or a line
+    written upstream since this model last ran, or that a line moved away from (processed_at:
+    reloaded, or judged again without a reload, such as a changed test-account verdict or a
+    line whose product arrived late); a post-hook deletes the orders quarantined now. A change
+    of reference data (FX rates) needs a --full-refresh. -#}
+{%- set in_range = '1 = 1' %}
 {%- if is_incremental() %}
     {%- set mark = tally.processed_mark() -%}
     {%- set lines_written = tally.processed_since(ref('int_order_items_validated'), mark) -%}
-    {%- set floor = tally.changed_key_floor([
-        (ref('int_orders_validated'), 'order_id', none, tally.processed_since(ref('int_orders_validated'), mark)),
-        (ref('int_order_items_validated'), 'order_id', none, lines_written),
-        (ref('int_order_items_validated'), 'moved_from_order_id', none, lines_written),
-    ], mark) %}
+    {%- if mark is not none %}
+        {%- set in_range = tally.changed_keys_exactly('order_id', [
+            (ref('int_orders_validated'), 'order_id', none, tally.processed_since(ref('int_orders_validated'), mark)),
+            (ref('int_order_items_validated'), 'order_id', none, lines_written),
+            (ref('int_order_items_validated'), 'moved_from_order_id', none, lines_written),
+        ], mark) %}
+    {%- endif %}
 {%- endif %}
-{%- set in_range = tally.key_at_or_above('order_id', floor) if is_incremental() and mark is not none else '1 = 1' %}
 -- depends_on: {{ ref('int_order_items_validated') }}
 with
 

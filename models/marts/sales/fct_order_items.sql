@@ -1,14 +1,18 @@
-{#- Incremental runs rebuild the lines loaded since the high-water mark and the lines of orders
-    converted again since this model last ran (its processed_at: a cancellation, a late line, a
-    changed test-account flag, with or without a new load). Both sets lie above a key floor on
-    order_id, a literal the engine pushes into the line and order scans below the views. -#}
+{#- Incremental runs rebuild the lines of exactly the orders with a line loaded since the
+    high-water mark or converted again since this model last ran (its processed_at: a
+    cancellation, a late line, a changed test-account flag, with or without a new load). The
+    smallest of them is a literal the engine pushes into the line and order scans below the
+    views (changed_keys_exactly). -#}
+{%- set in_range = '1 = 1' -%}
 {%- if is_incremental() -%}
     {%- set processed_mark = tally.processed_mark() -%}
     {%- set mark = tally.incremental_mark('loaded_at') if processed_mark is not none else none -%}
-    {%- set floor = tally.changed_key_floor([
-        (ref('int_order_items_validated'), 'order_id', 'loaded_at'),
-        (ref('int_orders_converted_to_usd'), 'order_id', none, 'processed_at > ' ~ processed_mark),
-    ], mark) -%}
+    {%- if mark is not none -%}
+        {%- set in_range = tally.changed_keys_exactly('order_id', [
+            (ref('int_order_items_validated'), 'order_id', 'loaded_at'),
+            (ref('int_orders_converted_to_usd'), 'order_id', none, 'processed_at > ' ~ processed_mark),
+        ], mark) -%}
+    {%- endif -%}
 {%- endif %}
 -- depends_on: {{ ref('int_order_items_validated') }}, {{ ref('int_orders_converted_to_usd') }}
 with
@@ -16,18 +20,14 @@ with
 order_items as (
 
     select * from {{ ref('int_order_items_converted_to_usd') }}
-    {%- if is_incremental() and mark is not none %}
-    where {{ tally.key_at_or_above('order_id', floor) }}
-    {%- endif %}
+    where {{ in_range }}
 
 ),
 
 orders as (
 
     select * from {{ ref('int_orders_converted_to_usd') }}
-    {%- if is_incremental() and mark is not none %}
-    where {{ tally.key_at_or_above('order_id', floor) }}
-    {%- endif %}
+    where {{ in_range }}
 
 ),
 

@@ -1,14 +1,15 @@
-{#- Incremental runs rebuild every order at or above the smallest order id with anything new
-    since this model last ran: an order converted again, a payment written or a refund loaded
-    since then, or a customer number that moved (int_orders_sequenced_per_customer writes only
-    the orders it renumbered). The floor is a literal the engine pushes into every input's scan,
-    below the payment and refund rollups. Orders that left the valid set are deleted by the
-    model's post-hook (dbt_project.yml). -#}
+{#- Incremental runs rebuild exactly the orders with anything new since this model last ran:
+    an order converted again, a payment written or a refund loaded since then, or a customer
+    number that moved (int_orders_sequenced_per_customer writes only the orders it renumbered).
+    The smallest of them is a literal the engine pushes into every input's scan, below the
+    payment and refund rollups (changed_keys_exactly). Orders that left the valid set are
+    deleted by the model's post-hook (dbt_project.yml). -#}
+{%- set in_range = '1 = 1' -%}
 {%- if is_incremental() %}
     {%- set processed_mark = tally.processed_mark() %}
     {%- if processed_mark is not none %}
         {%- set payments_written = tally.processed_since(ref('int_payments_validated'), processed_mark) %}
-        {%- set floor = tally.changed_key_floor([
+        {%- set in_range = tally.changed_keys_exactly('order_id', [
             (ref('int_orders_converted_to_usd'), 'order_id', none,
                 tally.processed_since(ref('int_orders_converted_to_usd'), processed_mark)),
             (ref('int_payments_validated'), 'order_id', none, payments_written),
@@ -18,10 +19,6 @@
             (ref('int_refunds_allocated_to_orders'), 'order_id', 'refunds_loaded_at'),
         ], tally.incremental_mark('source_loaded_at')) %}
     {%- endif %}
-{%- endif %}
-{%- set in_range = '1 = 1' -%}
-{%- if is_incremental() and processed_mark is not none %}
-    {%- set in_range = tally.key_at_or_above('order_id', floor) -%}
 {%- endif %}
 -- depends_on: {{ ref('int_payments_validated') }}, {{ ref('int_orders_validated') }}
 with
