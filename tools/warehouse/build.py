@@ -22,6 +22,7 @@ from typing import Callable
 import duckdb
 
 from warehouse import boards, paths, verify
+from warehouse.fingerprint import code_fingerprint
 from warehouse.publish import BuildLockedError, Warehouse, new_build_id
 
 BIN = Path(sys.executable).parent
@@ -38,6 +39,7 @@ class BuildContext:
     full_refresh: bool
     record: dict = field(default_factory=dict)
     skip: frozenset[str] = frozenset()
+    previous: dict = field(default_factory=dict)  # the published build's record, when incremental
 
     def env(self, read_only: bool = False) -> dict[str, str]:
         """Environment that points dbt, MetricFlow and dct at the private copy."""
@@ -64,10 +66,29 @@ def dbt_build(ctx: BuildContext) -> None:
     command = [str(BIN / "dbt"), "build", "--target", "duckdb"]
     if ctx.full_refresh:
         command.append("--full-refresh")
+    if skips_unit_tests(ctx):
+        # Unit tests read fixed rows, not the warehouse: with the code and dbt as they were in
+        # the published build, which passed them, they can only pass again.
+        command += ["--exclude", "resource_type:unit_test"]
+        ctx.record["unit_tests_passed_in"] = ctx.previous["unit_tests_passed_in"]
+        print(f"  unit tests skipped: the code is as in build {ctx.record['unit_tests_passed_in']},"
+              " which passed them", flush=True)
+    else:
+        # Recorded now; the build is published only if they pass.
+        ctx.record["unit_tests_passed_in"] = ctx.build_id
     try:
         run(command, ctx.env(), "dbt build")
     finally:
         ctx.record["dbt"] = summarise_run_results(paths.TARGET_DIR / "run_results.json")
+
+
+def skips_unit_tests(ctx: BuildContext) -> bool:
+    """An incremental build skips the unit tests when the published build it starts from has
+    the same code (warehouse.fingerprint) and passed them, itself or in an earlier build with
+    that code; a full refresh always runs them."""
+    if ctx.full_refresh or not ctx.previous.get("unit_tests_passed_in"):
+        return False
+    return ctx.previous.get("code_fingerprint") == ctx.record.get("code_fingerprint")
 
 
 def dbt_docs(ctx: BuildContext) -> None:
@@ -131,12 +152,13 @@ def summarise_run_results(path: Path) -> dict:
     if not path.exists():
         return {}
     results = json.loads(path.read_text()).get("results", [])
-    summary = {"models": 0, "tests": 0, "tests_passed": 0, "tests_warned": 0, "failed": []}
+    summary = {"models": 0, "tests": 0, "tests_passed": 0, "tests_warned": 0, "unit_tests": 0, "failed": []}
     for result in results:
         unique_id = result.get("unique_id", "")
         status = result.get("status")
         if unique_id.startswith("model."):
             summary["models"] += status == "success"
+        summary["unit_tests"] += unique_id.startswith("unit_test.")
         if unique_id.startswith(("test.", "unit_test.")):
             summary["tests"] += 1
             summary["tests_passed"] += status == "pass"
@@ -197,12 +219,15 @@ def _build_locked(warehouse: Warehouse, full_refresh: bool, skip: frozenset[str]
     started = time.perf_counter()
     private = warehouse.start_private(build_id, from_published=incremental)
     copied = round(time.perf_counter() - started, 2)
-    ctx = BuildContext(build_id, private, full_refresh=not incremental, skip=skip)
+    previous = warehouse.current()
+    ctx = BuildContext(build_id, private, full_refresh=not incremental, skip=skip,
+                       previous=previous.record if incremental and previous else {})
     ctx.record.update(
         build_id=build_id,
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         mode="incremental" if incremental else "full refresh",
         git_commit=git_commit(),
+        code_fingerprint=code_fingerprint(paths.ROOT),
         scale=raw_scale(),
         # An incremental build starts from a copy of the published file: the price of never
         # writing the file readers use, recorded with every build.

@@ -354,6 +354,11 @@ def test_the_build_after_a_killed_one_succeeds(killed, w1):
     record = home.record(build_id)
     assert record["mode"] == "incremental"
     assert record["steps"]["private copy"] >= 0, "the incremental build did not record its private copy"
+    # The code is as in the first build, which ran and passed the unit tests: not run again.
+    assert home.record(first.build_id)["unit_tests_passed_in"] == first.build_id
+    assert record["unit_tests_passed_in"] == first.build_id
+    assert "unit tests skipped" in killed.next_build.output
+    assert home.record(first.build_id)["dbt"]["unit_tests"] > 0 and record["dbt"]["unit_tests"] == 0
     assert sorted(p.name for p in (home.warehouse / "builds").glob("*")) == sorted([first.build_id, build_id])
 
 
