@@ -90,6 +90,12 @@
             ~ ('true' if everything or since is none else 'false') ~ ", "
             ~ (tally.timestamp_literal(found[1]) if found[1] is not none else 'null')) -%}
     {%- endfor -%}
+    {#- The models' processed_at stamps (see processed_at): the start of the last complete,
+        passing build, and this build's start, which becomes the mark when it passes. -#}
+    {%- set since = previous.get(tally.processed_at_mark_name()) -%}
+    {%- do rows.append("select '" ~ invocation_id ~ "', '" ~ tally.processed_at_mark_name() ~ "', "
+        ~ (tally.quoted_literal(since | string) if since is not none and not everything else 'null') ~ ", "
+        ~ ('true' if everything or since is none else 'false') ~ ", " ~ tally.processed_at()) -%}
     {#- The reads above opened a transaction, and dbt rolls a hook's connection back when it is
         released: end it, so the statements below run (and persist) on their own. (One more
         read first, so there is always a transaction to commit.) -#}
@@ -155,6 +161,29 @@
     {%- if found | length == 0 or found[0][1] -%}{{ return(none) }}{%- endif -%}
     {%- if found[0][0] is none -%}{{ return('(' ~ column ~ ' is null)') }}{%- endif -%}
     {{ return('(' ~ column ~ ' >= ' ~ found[0][0] ~ ' or ' ~ column ~ ' is null)') }}
+{%- endmacro %}
+
+{# The name the processed_at mark is kept under in tested_through, beside the sources. #}
+{% macro processed_at_mark_name() -%}
+    {{ return('tally.processed_at') }}
+{%- endmacro %}
+
+{# For a singular test on incremental models: the rows written (processed_at) since the last
+   complete, passing build, as a condition `(<column> > <its start>)`, or none when the test
+   reads everything (a full refresh, a first build, tally_test_changed_keys_only false, a
+   read-only warehouse). Every row a build rewrites carries its start, re-judged or reloaded,
+   so the rows below the mark were tested by a build that passed. #}
+{% macro written_since_tested(column='processed_at') -%}
+    {%- if not tally.changed_keys_tracked() -%}{{ return(none) }}{%- endif -%}
+    {%- set scope = tally.changed_keys_state('test_scope') -%}
+    {%- if adapter.get_relation(scope.database, scope.schema, scope.identifier) is none -%}{{ return(none) }}{%- endif -%}
+    {%- set query -%}
+        select key_floor, tests_everything from {{ scope }}
+        where invocation_id = '{{ invocation_id }}' and source_name = '{{ tally.processed_at_mark_name() }}'
+    {%- endset -%}
+    {%- set found = run_query(query) -%}
+    {%- if found | length == 0 or found[0][1] or found[0][0] is none -%}{{ return(none) }}{%- endif -%}
+    {{ return('(' ~ column ~ ' > ' ~ tally.timestamp_literal(found[0][0]) ~ ')') }}
 {%- endmacro %}
 
 {# The scope a test declared in its config, as a condition on the tested relation, or none. #}

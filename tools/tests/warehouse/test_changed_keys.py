@@ -21,7 +21,10 @@ import pytest
 
 UNIQUE_EVENTS = "unique_stg_web__events_event_id"
 NO_UNIT_TESTS = ("--exclude", "resource_type:unit_test")
-SCOPED_SOURCES = {"payments.payments", "shop.order_items", "shop.orders", "web.events", "web.sessions"}
+SCOPED_SOURCES = {"payments.payments", "payments.refunds", "shop.order_items", "shop.orders", "web.events",
+                  "web.sessions"}
+PROCESSED_AT = "tally.processed_at"  # the models' processed_at stamps, kept beside the sources
+RECONCILES = "assert_order_revenue_reconciles_with_order_lines"
 
 
 def _marks(database: Path) -> dict[str, object]:
@@ -79,7 +82,7 @@ def warehouse(tmp_path_factory, shared):
 
 def test_a_passing_full_build_records_every_opted_in_source(warehouse):
     _, _, _, first_marks, first_max = warehouse
-    assert set(first_marks) == SCOPED_SOURCES
+    assert set(first_marks) == SCOPED_SOURCES | {PROCESSED_AT}
     assert first_marks["web.events"] == first_max
 
 
@@ -118,10 +121,15 @@ def test_a_complete_passing_incremental_build_moves_the_marks(warehouse):
     assert new_max > first_max, "batch 1 added no events"
     shared.run_dbt(["build", *NO_UNIT_TESTS], build.env)
     assert "event_id >=" in _compiled(build, UNIQUE_EVENTS)
+    assert "processed_at >" in _compiled(build, RECONCILES), "the singular test read every order"
     marks = _marks(build.database)
-    assert set(marks) == SCOPED_SOURCES
+    assert set(marks) == SCOPED_SOURCES | {PROCESSED_AT}
     assert marks["web.events"] == new_max
     assert all(marks[name] >= first_marks[name] for name in SCOPED_SOURCES)
+    assert marks[PROCESSED_AT] > first_marks[PROCESSED_AT]
+    with duckdb.connect(str(build.database), read_only=True) as con:
+        written = con.execute("select max(processed_at) from marts.fct_orders").fetchone()[0]
+    assert marks[PROCESSED_AT] == written, "the mark is not the start of the build that passed"
 
 
 def test_a_read_only_warehouse_is_tested_in_full(warehouse):
@@ -134,3 +142,45 @@ def test_a_read_only_warehouse_is_tested_in_full(warehouse):
     assert completed.returncode == 0, completed.stdout[-2000:]
     assert "event_id >=" not in _compiled(build, UNIQUE_EVENTS)
     assert _marks(build.database) == marks
+
+
+def _break_an_order(database: Path, written: bool) -> int:
+    """Give one order a line count its lines do not have: the newest order, stamped as written
+    after the last tested build (`written`), or the oldest one, left as that build tested it."""
+    with duckdb.connect(str(database)) as con:
+        order = "desc" if written else "asc"
+        order_id = con.execute(f"select order_id from marts.fct_orders order by order_id {order} limit 1").fetchone()[0]
+        stamp = ", processed_at = processed_at + interval 1 minute" if written else ""
+        con.execute(f"update marts.fct_orders set item_count = item_count + 1{stamp} where order_id = ?", [order_id])
+    return order_id
+
+
+def _mend_order(database: Path, order_id: int) -> None:
+    with duckdb.connect(str(database)) as con:
+        con.execute("update marts.fct_orders set item_count = item_count - 1 where order_id = ?", [order_id])
+
+
+def test_a_singular_test_reads_the_rows_written_since_the_last_tested_build(warehouse):
+    """assert_order_revenue_reconciles_with_order_lines, scoped by processed_at: an order
+    written since the last passing build that disagrees with its lines fails it; one the last
+    passing build tested is not read again, unless every key is asked for."""
+    shared, build, _, _, _ = warehouse
+    new_order = _break_an_order(build.database, written=True)
+    try:
+        written = shared.run_dbt(["test", "--select", RECONCILES], build.env, check=False)
+    finally:
+        _mend_order(build.database, new_order)
+    assert written.returncode != 0, "an order written since the last passing build was not checked"
+    assert "processed_at >" in _compiled(build, RECONCILES)
+
+    old_order = _break_an_order(build.database, written=False)
+    try:
+        scoped = shared.run_dbt(["test", "--select", RECONCILES], build.env, check=False)
+        everything = shared.run_dbt(
+            ["test", "--select", RECONCILES, "--vars", "{tally_test_changed_keys_only: false}"],
+            build.env, check=False,
+        )
+    finally:
+        _mend_order(build.database, old_order)
+    assert scoped.returncode == 0, "the scoped test read orders the last passing build tested"
+    assert everything.returncode != 0, "tally_test_changed_keys_only: false did not read every order"
