@@ -217,7 +217,7 @@ def _build_locked(warehouse: Warehouse, full_refresh: bool, skip: frozenset[str]
     build_id = new_build_id()
     incremental = not full_refresh and warehouse.current() is not None
     started = time.perf_counter()
-    private = warehouse.start_private(build_id, from_published=incremental)
+    private = warehouse.start_private(from_published=incremental)
     copied = round(time.perf_counter() - started, 2)
     previous = warehouse.current()
     ctx = BuildContext(build_id, private, full_refresh=not incremental, skip=skip,

@@ -43,6 +43,9 @@ def new_build_id(now: str | None = None) -> str:
     return f"{stamp}-{secrets.token_hex(2)}"
 
 
+PRIVATE_FOLDER = "building"  # under private/, while a build runs
+
+
 @dataclass(frozen=True)
 class Build:
     build_id: str
@@ -109,14 +112,17 @@ class Warehouse:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def start_private(self, build_id: str, from_published: bool) -> Path:
+    def start_private(self, from_published: bool) -> Path:
         """Create the private database for a build, as a copy of the published one when the
         build is incremental. Call under the build lock: any other private file is a leftover
         of a killed or failed build and is removed."""
         if self.private_dir.exists():
             shutil.rmtree(self.private_dir)
-        (self.private_dir / build_id).mkdir(parents=True)
-        private = self.private_dir / build_id / DATABASE_NAME
+        # The same path for every build (publish renames its folder to the build id): dbt's
+        # partial parsing starts over when the database path in the profile changes (4.5 s of
+        # a 60 s incremental build at scale 10).
+        (self.private_dir / PRIVATE_FOLDER).mkdir(parents=True)
+        private = self.private_dir / PRIVATE_FOLDER / DATABASE_NAME
         current = self.current()
         if from_published and current is not None:
             _copy_file(current.database, private)

@@ -666,7 +666,7 @@ def test_rollback_publishes_the_previous_build(failing, rebuild, w2):
 
 def _fake_publish(warehouse, build_id: str, from_published: bool = False) -> str:
     """Publish a fake build (a text file for a database): the bookkeeping needs no dbt."""
-    private = warehouse.start_private(build_id, from_published=from_published)
+    private = warehouse.start_private(from_published=from_published)
     copied = private.read_text() if private.exists() else None
     private.write_text(build_id)
     warehouse.publish(build_id, private, {"build_id": build_id})
@@ -732,7 +732,7 @@ def test_rollback_brings_back_the_board_images_of_the_build(tmp_path, monkeypatc
     monkeypatch.setattr(paths, "BOARDS_DIR", boards_dir)
     warehouse = Warehouse(tmp_path / "warehouse")
     for build_id in ("20260101T000000Z-0000", "20260101T000001Z-0001"):
-        private = warehouse.start_private(build_id, from_published=False)
+        private = warehouse.start_private(from_published=False)
         private.write_text(build_id)
         (private.parent / "boards").mkdir()
         (private.parent / "boards" / "executive_kpis.png").write_text(f"image of {build_id}")

@@ -168,7 +168,7 @@ def bench_scale(scale: float, args: argparse.Namespace, project: Path) -> dict:
 
     warehouse = Warehouse(root=work / "warehouse")
     full_id = new_build_id()
-    private = warehouse.start_private(full_id, from_published=False)
+    private = warehouse.start_private(from_published=False)
     full = DbtFolder(project, raw, work / "dbt-full", args.dbt_threads, private)
     result["dbt_build_full"] = dbt_step(full, ["build", "--full-refresh"], "build-full")
     artifacts = Path(result["dbt_build_full"]["artifacts"])
@@ -193,7 +193,7 @@ def bench_scale(scale: float, args: argparse.Namespace, project: Path) -> dict:
         published = warehouse.publish(full_id, private, {"scale": scale, "mode": "full refresh"})
     incremental_id = new_build_id()
     with measured_block() as copy_step:
-        incremental_private = warehouse.start_private(incremental_id, from_published=True)
+        incremental_private = warehouse.start_private(from_published=True)
     result["publish"] = {
         "database_bytes": published.database.stat().st_size,
         "publish_full": publish_full,

@@ -299,7 +299,7 @@ def measure_publish(run: Scale, repeat: int) -> dict:
     target = Warehouse(run.folder / "switch")
     for _ in range(repeat):
         build_id = new_build_id()
-        private = target.start_private(build_id, from_published=False)
+        private = target.start_private(from_published=False)
         os.link(published, private)
         clock = time.perf_counter()
         target.publish(build_id, private, {"build_id": build_id})
