@@ -4,7 +4,7 @@
       tally.duckdb -> builds/<id>/tally.duckdb   the one stable path BI tools open (a symlink)
       builds/<id>/tally.duckdb                   published builds, immutable once published
       builds/<id>/build.json                     what each build ran and how its tests went
-      private/<id>/tally.duckdb                  a build in progress: nobody reads it
+      private/building/tally.duckdb              a build in progress: nobody reads it
 """
 
 from __future__ import annotations
