@@ -1,5 +1,7 @@
 {#- Incremental runs rebuild exactly the orders with anything new since this model last ran:
-    an order converted again, a payment written or a refund loaded since then, or a customer
+    an order converted again, a payment written or a refund loaded since then (valid or not: a
+    late refund quarantined for exceeding the payment can push the order's valid ones out of the
+    roll-up, and the order out of it entirely), or a customer
     number that moved (int_orders_sequenced_per_customer writes only the orders it renumbered).
     The smallest of them is a literal the engine pushes into every input's scan, below the
     payment and refund rollups (changed_keys_exactly). Orders that left the valid set are
@@ -16,11 +18,11 @@
             (ref('int_payments_validated'), 'moved_from_order_id', none, payments_written),
             (ref('int_orders_sequenced_per_customer'), 'order_id', none,
                 tally.processed_since(ref('int_orders_sequenced_per_customer'), processed_mark)),
-            (ref('int_refunds_allocated_to_orders'), 'order_id', 'refunds_loaded_at'),
+            (ref('int_refunds_validated'), 'order_id', 'loaded_at'),
         ], tally.incremental_mark('source_loaded_at')) %}
     {%- endif %}
 {%- endif %}
--- depends_on: {{ ref('int_payments_validated') }}, {{ ref('int_orders_validated') }}
+-- depends_on: {{ ref('int_payments_validated') }}, {{ ref('int_orders_validated') }}, {{ ref('int_refunds_validated') }}
 with
 
 orders as (

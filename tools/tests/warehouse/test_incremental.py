@@ -162,6 +162,47 @@ def _append_moved_line(raw: Path, database: Path) -> dict[str, int]:
     return {"moved_line": line, "moved_from": moved_from, "moved_to": moved_to}
 
 
+def _append_refund_edge_case(raw: Path, database: Path) -> dict[str, int]:
+    """Deliver late a refund dated before an old order's only refund and larger than its
+    payment: it is quarantined for exceeding the payment, and so is the refund after it, which
+    leaves the order without a valid refund. Nothing else about the order is reloaded."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        found = con.execute(
+            """
+            select refunds.order_id, refunds.refund_id
+            from marts.fct_refunds as refunds
+            where refunds.order_date < (select max(order_date) - interval 30 day from marts.fct_orders)
+              and refunds.order_id in (select order_id from marts.fct_refunds group by order_id having count(*) = 1)
+            order by refunds.order_id
+            limit 1
+            """
+        ).fetchone()
+    assert found, "the tiny data set has no old order with one refund"
+    order_id, refund_id = found
+    _write_raw_file(
+        raw,
+        "payments.refunds",
+        f"""
+        with paid as (
+            select id, amount_minor from read_parquet('{raw}/payments/payments/*.parquet', union_by_name = true)
+            qualify row_number() over (partition by id order by _loaded_at desc) = 1
+        )
+        select
+            refunds.* replace (
+                (select max(id) from refunds) + 1 as id,
+                paid.amount_minor + 1 as amount_minor,
+                refunds.created_at - interval 1 hour as created_at,
+                (select max(_loaded_at) from refunds) + interval 1 hour as _loaded_at
+            )
+        from refunds
+        inner join paid on refunds.payment_id = paid.id
+        where refunds.id = {refund_id}
+        qualify row_number() over (order by refunds._loaded_at desc) = 1
+        """,
+    )
+    return {"refunds_quarantined": order_id}
+
+
 def _append_web_edge_cases(raw: Path, database: Path) -> dict[str, int]:
     """Write raw web rows the generator's batches do not contain: an old session of the first
     build re-delivered with a start a month after its load (quarantined as future_timestamp, so
@@ -272,6 +313,7 @@ def builds(tmp_path_factory, shared):
     edge_cases.update(_append_edge_cases(raw, incremental.database, above=edge_cases["moved_from"]))
     edge_cases.update(_append_web_edge_cases(raw, incremental.database))
     edge_cases.update(_append_customer_edge_case(raw, incremental.database, above=edge_cases["moved_from"]))
+    edge_cases.update(_append_refund_edge_case(raw, incremental.database))
 
     # Not checked here: a failing data test must not hide the comparison of the marts.
     incremental_build = shared.run_dbt(["build", *NO_UNIT_TESTS], incremental.env, check=False)
@@ -327,6 +369,11 @@ def test_every_mart_equals_a_full_refresh(builds):
             [edge_cases["test_account"]],
         ).fetchone()
         assert flagged[0] > 0 and flagged[0] == flagged[1], f"the customer who became a test account: {flagged}"
+        refunds = con.execute(
+            "select refund_count, refunded_amount_usd from inc.marts.fct_orders where order_id = ?",
+            [edge_cases["refunds_quarantined"]],
+        ).fetchone()
+        assert refunds == (0, 0), f"the order whose refunds were all quarantined late still counts them: {refunds}"
         deleted = con.execute("select count(*) from inc.marts.fct_orders where order_id = ?", [edge_cases["deleted"]]).fetchone()[0]
         assert deleted == 0, f"order {edge_cases['deleted']} was deleted in the source but is still in fct_orders"
 
