@@ -1,7 +1,10 @@
 """A fingerprint of everything a dbt unit test's result depends on: the project's code and dbt.
 
 A unit test runs a model's SQL on fixed input rows, so it can only change its verdict when the
-code changes (the models, macros, tests, seeds and the project file) or dbt does. dbt recommends
+code changes (the models, macros, tests, seeds, the project and profile files) or dbt or DuckDB
+does. One input is outside: fixture rows take the column types of the relations they stand for
+from the warehouse, so a raw column that changes type could change a verdict; a full refresh
+runs the unit tests again. dbt recommends
 running unit tests in development and CI and not against production data; `make build` runs them
 in every full build and in every incremental build whose code differs from the published build's,
 and skips them when the fingerprint matches the published build's (which passed them).
@@ -13,13 +16,13 @@ import hashlib
 from importlib import metadata
 from pathlib import Path
 
-CODE_PATHS = ("dbt_project.yml", "models", "macros", "tests", "seeds")
-DBT_DISTRIBUTIONS = ("dbt-core", "dbt-duckdb")
+CODE_PATHS = ("dbt_project.yml", "profiles.yml", "models", "macros", "tests", "seeds")
+DBT_DISTRIBUTIONS = ("dbt-core", "dbt-adapters", "dbt-common", "dbt-duckdb", "duckdb")
 
 
 def code_fingerprint(root: Path) -> str:
-    """SHA-256 over the project's code files (path and content, in a stable order) and the dbt
-    versions installed."""
+    """SHA-256 over the project's code files (path and content, in a stable order) and the
+    versions of dbt, its adapter and DuckDB installed."""
     digest = hashlib.sha256()
     for name in DBT_DISTRIBUTIONS:
         try:

@@ -5,9 +5,10 @@
     only (macros/project/incremental_window.sql). A change of reference data (currencies, FX
     rates) needs a --full-refresh. -#}
 {%- if is_incremental() %}
-    {#- A customer's verdict and flag come from its own record alone, so only a customer loaded
-        since the mark can move an order's (10M orders joined to 1M customers twice per run,
-        otherwise). -#}
+    {#- A customer's verdict and flag come from its own record and var('tally_internal_email_domains'),
+        so with the var unchanged only a customer loaded since the mark can move an order's (10M
+        orders joined to 1M customers twice per run, otherwise). Changing the var needs a
+        --full-refresh, like reference data. -#}
     {%- set mark = tally.incremental_mark('loaded_at', where='order_id is not null') %}
     {%- set orders_with_changed_customer = tally.rejudged_keys('order_id', [(
         ref('int_customers_validated'), 'customers',
