@@ -150,6 +150,16 @@
    or none when the test reads everything (no scope declared, a full refresh, a first build, a
    source without marks). `column` may be any expression of the tested relation's key. #}
 {% macro changed_keys_condition(column, source_name) -%}
+    {%- set found = tally.test_scope_of(source_name) -%}
+    {%- if found is none -%}{{ return(none) }}{%- endif -%}
+    {%- if found[0] is none -%}{{ return('(' ~ column ~ ' is null)') }}{%- endif -%}
+    {{ return('(' ~ column ~ ' >= ' ~ found[0] ~ ' or ' ~ column ~ ' is null)') }}
+{%- endmacro %}
+
+{# This invocation's scope of one source (or of the processed_at mark), as a one-item list
+   [key_floor] (the floor is none when nothing arrived since the mark), or none when it is
+   tested in full: untracked, no scope table, no row, or tests_everything. #}
+{% macro test_scope_of(source_name) -%}
     {%- if not tally.changed_keys_tracked() -%}{{ return(none) }}{%- endif -%}
     {%- set scope = tally.changed_keys_state('test_scope') -%}
     {%- if adapter.get_relation(scope.database, scope.schema, scope.identifier) is none -%}{{ return(none) }}{%- endif -%}
@@ -159,8 +169,7 @@
     {%- endset -%}
     {%- set found = run_query(query) -%}
     {%- if found | length == 0 or found[0][1] -%}{{ return(none) }}{%- endif -%}
-    {%- if found[0][0] is none -%}{{ return('(' ~ column ~ ' is null)') }}{%- endif -%}
-    {{ return('(' ~ column ~ ' >= ' ~ found[0][0] ~ ' or ' ~ column ~ ' is null)') }}
+    {{ return([found[0][0]]) }}
 {%- endmacro %}
 
 {# The name the processed_at mark is kept under in tested_through, beside the sources. #}
@@ -174,16 +183,9 @@
    read-only warehouse). Every row a build rewrites carries its start, re-judged or reloaded,
    so the rows below the mark were tested by a build that passed. #}
 {% macro written_since_tested(column='processed_at') -%}
-    {%- if not tally.changed_keys_tracked() -%}{{ return(none) }}{%- endif -%}
-    {%- set scope = tally.changed_keys_state('test_scope') -%}
-    {%- if adapter.get_relation(scope.database, scope.schema, scope.identifier) is none -%}{{ return(none) }}{%- endif -%}
-    {%- set query -%}
-        select key_floor, tests_everything from {{ scope }}
-        where invocation_id = '{{ invocation_id }}' and source_name = '{{ tally.processed_at_mark_name() }}'
-    {%- endset -%}
-    {%- set found = run_query(query) -%}
-    {%- if found | length == 0 or found[0][1] or found[0][0] is none -%}{{ return(none) }}{%- endif -%}
-    {{ return('(' ~ column ~ ' > ' ~ tally.timestamp_literal(found[0][0]) ~ ')') }}
+    {%- set found = tally.test_scope_of(tally.processed_at_mark_name()) -%}
+    {%- if found is none or found[0] is none -%}{{ return(none) }}{%- endif -%}
+    {{ return('(' ~ column ~ ' > ' ~ tally.timestamp_literal(found[0]) ~ ')') }}
 {%- endmacro %}
 
 {# The scope a test declared in its config, as a condition on the tested relation, or none. #}

@@ -74,8 +74,9 @@
    judged again (rejudge: a query of such keys, e.g. the rows of {{ this }} whose parent changed),
    and the null-key rows loaded since the mark (delete_null_keys_since_mark removed their earlier
    copies). 1 = 1 while the model holds no keyed row. For incremental runs only. #}
-{% macro changed_since_mark(staging, key, rejudge=none, loaded_at='loaded_at') -%}
-    {%- set mark = tally.incremental_mark(loaded_at, where=key ~ ' is not null') -%}
+{% macro changed_since_mark(staging, key, rejudge=none, loaded_at='loaded_at', mark=none) -%}
+    {#- mark: the model's incremental_mark over keyed rows, when the caller already read it. -#}
+    {%- set mark = mark if mark is not none else tally.incremental_mark(loaded_at, where=key ~ ' is not null') -%}
     {%- if mark is none -%}
         1 = 1
     {%- else -%}
@@ -205,4 +206,13 @@
         {%- do differs.append(left ~ '.' ~ column ~ ' is distinct from ' ~ right ~ '.' ~ column) -%}
     {%- endfor -%}
     ({{ differs | join(' or ') }})
+{%- endmacro %}
+
+{# The parent a reprocessed row had before, when it differs from its parent now, else NULL:
+   `stored` is the parent key read from {{ this }}, `current` the one the row has now (a line or
+   payment re-delivered under another order changes the order it left too). NULL outside an
+   incremental run, where nothing was stored. #}
+{% macro moved_from_parent(stored, current) -%}
+    {%- if not is_incremental() -%}{{ return('cast(null as ' ~ dbt.type_bigint() ~ ')') }}{%- endif -%}
+    {{ return('case when ' ~ stored ~ ' is distinct from ' ~ current ~ ' then ' ~ stored ~ ' end') }}
 {%- endmacro %}

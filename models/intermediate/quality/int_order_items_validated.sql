@@ -34,12 +34,6 @@
         ], stored, parent_verdict, where='products.product_id is not null') %}
     {%- endif %}
 {%- endif %}
-{#- The order a reprocessed row had before, when it differs (see stored_orders). -#}
-{%- set moved_from_order_id = 'cast(null as ' ~ dbt.type_bigint() ~ ')' %}
-{%- if is_incremental() %}
-    {%- set moved_from_order_id = 'case when stored_orders.order_id is distinct from order_items.order_id'
-        ~ ' then stored_orders.order_id end' %}
-{%- endif %}
 with
 
 order_items as (
@@ -87,7 +81,7 @@ checked as (
             when order_items.quantity <= 0 then 'non_positive_quantity'
             when order_items.unit_price_minor < 0 then 'negative_amount'
         end as quarantine_reason,
-        {{ moved_from_order_id }} as moved_from_order_id,
+        {{ tally.moved_from_parent('stored_orders.order_id', 'order_items.order_id') }} as moved_from_order_id,
         {{ tally.processed_at() }} as processed_at
     from order_items
     left join orders

@@ -23,7 +23,7 @@ orders as (
     select * from {{ ref('stg_shop__orders') }}
     {%- if is_incremental() %}
     where {{ tally.changed_since_mark(
-        ref('stg_shop__orders'), 'order_id', rejudge=orders_with_changed_customer
+        ref('stg_shop__orders'), 'order_id', rejudge=orders_with_changed_customer, mark=mark
     ) }}
     {%- endif %}
 

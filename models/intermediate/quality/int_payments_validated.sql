@@ -21,12 +21,6 @@
         {%- set payments_with_changed_order = 'select payment_id from ' ~ this ~ ' where payment_id is not null' %}
     {%- endif %}
 {%- endif %}
-{#- The order a reprocessed row had before, when it differs (see stored_orders). -#}
-{%- set moved_from_order_id = 'cast(null as ' ~ dbt.type_bigint() ~ ')' %}
-{%- if is_incremental() %}
-    {%- set moved_from_order_id = 'case when stored_orders.order_id is distinct from payments.order_id'
-        ~ ' then stored_orders.order_id end' %}
-{%- endif %}
 with
 
 payments as (
@@ -79,7 +73,7 @@ checked as (
                 then 'late_for_closed_month'
         end as quarantine_reason,
         {{ order_verdict }} as order_verdict,
-        {{ moved_from_order_id }} as moved_from_order_id,
+        {{ tally.moved_from_parent('stored_orders.order_id', 'payments.order_id') }} as moved_from_order_id,
         {{ tally.processed_at() }} as processed_at
     from payments
     left join orders

@@ -59,6 +59,15 @@ def _repeat_event(raw: Path, which: str) -> Path:
     return extra
 
 
+def _test_scoped_and_in_full(shared, build, test: str):
+    """`dbt test` of one test as an incremental build scopes it, then reading every key."""
+    scoped = shared.run_dbt(["test", "--select", test], build.env, check=False)
+    everything = shared.run_dbt(
+        ["test", "--select", test, "--vars", "{tally_test_changed_keys_only: false}"], build.env, check=False,
+    )
+    return scoped, everything
+
+
 def _compiled(build, name: str) -> str:
     found = list((build.target_dir / "run").rglob(f"{name}.sql"))
     assert found, f"no compiled SQL for {name}"
@@ -102,11 +111,7 @@ def test_a_repeated_old_key_is_outside_the_scope_unless_asked(warehouse):
     shared, build, raw, first_marks, _ = warehouse
     extra = _repeat_event(raw, "old")
     try:
-        scoped = shared.run_dbt(["test", "--select", UNIQUE_EVENTS], build.env, check=False)
-        everything = shared.run_dbt(
-            ["test", "--select", UNIQUE_EVENTS, "--vars", "{tally_test_changed_keys_only: false}"],
-            build.env, check=False,
-        )
+        scoped, everything = _test_scoped_and_in_full(shared, build, UNIQUE_EVENTS)
     finally:
         extra.unlink()
     assert scoped.returncode == 0, "the scoped test read keys tested by the last passing build"
@@ -175,11 +180,7 @@ def test_a_singular_test_reads_the_rows_written_since_the_last_tested_build(ware
 
     old_order = _break_an_order(build.database, written=False)
     try:
-        scoped = shared.run_dbt(["test", "--select", RECONCILES], build.env, check=False)
-        everything = shared.run_dbt(
-            ["test", "--select", RECONCILES, "--vars", "{tally_test_changed_keys_only: false}"],
-            build.env, check=False,
-        )
+        scoped, everything = _test_scoped_and_in_full(shared, build, RECONCILES)
     finally:
         _mend_order(build.database, old_order)
     assert scoped.returncode == 0, "the scoped test read orders the last passing build tested"
