@@ -21,3 +21,20 @@
         when {{ products }}.product_id is null then 'unknown_product'
     end
 {%- endmacro %}
+
+{# Why a web event cannot be trusted, if it cannot: the reasons in the order
+   int_web_events_validated gives them. With `sessions` (the alias of int_sessions_validated,
+   left-joined on session_id) the session's own verdict counts; without it only the event's
+   own checks are made, for a query that joins the events to valid sessions anyway (the funnel
+   pivot), where the join is the session check. #}
+{% macro web_event_quarantine_reason(events, sessions=none) -%}
+    case
+        when {{ events }}.event_id is null then 'null_key'
+        {%- if sessions %}
+        when {{ sessions }}.session_id is null then 'unknown_session'
+        when {{ sessions }}.quarantine_reason is not null then 'session_quarantined'
+        {%- endif %}
+        when {{ events }}.occurred_at > {{ dbt.dateadd('day', 1, events ~ '.loaded_at') }} then 'future_timestamp'
+        when {{ events }}.event_type not in ('page_view', 'add_to_cart', 'checkout', 'purchase') then 'unknown_event_type'
+    end
+{%- endmacro %}

@@ -17,13 +17,7 @@ checked as (
 
     select
         events.*,
-        case
-            when events.event_id is null then 'null_key'
-            when sessions.session_id is null then 'unknown_session'
-            when sessions.quarantine_reason is not null then 'session_quarantined'
-            when events.occurred_at > {{ dbt.dateadd('day', 1, 'events.loaded_at') }} then 'future_timestamp'
-            when events.event_type not in ('page_view', 'add_to_cart', 'checkout', 'purchase') then 'unknown_event_type'
-        end as quarantine_reason
+        {{ tally.web_event_quarantine_reason('events', 'sessions') }} as quarantine_reason
     from events
     left join sessions
         on events.session_id = sessions.session_id

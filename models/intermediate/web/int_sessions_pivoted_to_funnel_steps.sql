@@ -12,8 +12,13 @@ sessions as (
 
 events as (
 
-    select * from {{ ref('int_web_events_validated') }}
-    where quarantine_reason is null
+    -- An event counts when its own checks pass and its session is valid. The join to the valid
+    -- sessions below is the session check, so the events come from staging with their own
+    -- checks only (through int_web_events_validated, this joined 100M events to the 30M
+    -- sessions once more: fct_sessions 34 -> 17 s at scale 10).
+    select staged_events.*
+    from {{ ref('stg_web__events') }} as staged_events
+    where {{ tally.web_event_quarantine_reason('staged_events') }} is null
 
 ),
 
