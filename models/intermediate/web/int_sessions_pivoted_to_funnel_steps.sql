@@ -1,4 +1,4 @@
--- tally: ignore[MD008] because fct_sessions reads those parents for its key floor only
+-- tally: ignore[MD008] because fct_sessions reads int_sessions_validated for its key floor only
 {# Sessions with their events pivoted into the purchase funnel. Steps are cumulative: a session
     that purchased also reached checkout and the cart, even when the tracker missed a step. -#}
 with
