@@ -31,6 +31,7 @@ from warehouse import paths
 
 KEEP_BUILDS = 3
 DATABASE_NAME = "tally.duckdb"
+PRIVATE_FOLDER = "building"  # under private/, while a build runs
 
 
 class BuildLockedError(RuntimeError):
@@ -42,8 +43,6 @@ def new_build_id(now: str | None = None) -> str:
     stamp = now or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return f"{stamp}-{secrets.token_hex(2)}"
 
-
-PRIVATE_FOLDER = "building"  # under private/, while a build runs
 
 
 @dataclass(frozen=True)

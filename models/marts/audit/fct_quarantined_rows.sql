@@ -13,14 +13,15 @@
     ('web.events', 'int_web_events_validated', 'event_id'),
     ('marketing.ad_spend', 'int_ad_spend_validated', 'ad_spend_id'),
 ] -%}
-{#- Web events are the one input read from a view: 100M events joined to their sessions at scale
-    10. A build after an earlier one judges again only the events whose verdict can have changed:
-    those delivered since the last complete, passing build (the changed-keys floor, see
-    macros/project/changed_keys.sql), those without a key, those of a session quarantined now
-    (a session's verdict comes before the event's own), and those quarantined before (their
-    session may have arrived or been released). Events are never re-delivered, so no other
-    event's verdict moves. The last two sets are usually small and go in as literals, which DuckDB
-    pushes below the view's join into the events scan (literal_list_or_query). -#}
+{#- Web events are the one large input read from a view (customers, 1M rows, is the other): 100M
+    events joined to their sessions at scale 10. A build after an earlier one judges again only the
+    events whose verdict can have changed: those delivered since the last complete, passing build
+    (the changed-keys floor, see macros/project/changed_keys.sql), those without a key, those of a
+    session quarantined now (a session's verdict comes before the event's own), and those
+    quarantined before (their session may have arrived or been released). Events are never
+    re-delivered, so no other event's verdict moves. The last two sets are usually small and go in
+    as literals, which DuckDB pushes below the view's join into the events scan
+    (literal_list_or_query). -#}
 {%- set events_rechecked = '1 = 1' -%}
 {#- (`this` is none in a unit test: every event is judged there.) -#}
 {%- if execute and this is not none and not flags.FULL_REFRESH
