@@ -21,7 +21,7 @@ import pytest
 
 UNIQUE_EVENTS = "unique_stg_web__events_event_id"
 NO_UNIT_TESTS = ("--exclude", "resource_type:unit_test")
-SCOPED_SOURCES = {"payments.payments", "payments.refunds", "shop.order_items", "shop.orders", "web.events",
+SCOPED_SOURCES = {"payments.payments", "payments.refunds", "shop.customers", "shop.order_items", "shop.orders", "web.events",
                   "web.sessions"}
 PROCESSED_AT = "tally.processed_at"  # the models' processed_at stamps, kept beside the sources
 RECONCILES = "assert_order_revenue_reconciles_with_order_lines"
