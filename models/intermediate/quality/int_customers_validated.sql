@@ -5,7 +5,9 @@
     Incremental (dbt_project.yml): a run judges again the customers whose latest version was
     loaded since the high-water mark, reading staging above the smallest such key only
     (macros/project/incremental_window.sql). As a view, the CDC window over every customer and
-    the test-account check ran once per reader, about ten per build. -#}
+    the test-account check ran once per reader, about ten per build. The verdict and flags
+    depend on var('tally_email_pattern') and var('tally_internal_email_domains') too: changing
+    either needs a --full-refresh. -#}
 with
 
 customers as (
@@ -39,7 +41,8 @@ checked as (
         ) as has_valid_email,
         case
             when customers.customer_id is null then 'null_key'
-        end as quarantine_reason
+        end as quarantine_reason,
+        {{ tally.processed_at() }} as processed_at
     from customers
 
 )

@@ -6,15 +6,19 @@
     rates) needs a --full-refresh. -#}
 {%- if is_incremental() %}
     {#- A customer's verdict and flag come from its own record and var('tally_internal_email_domains'),
-        so with the var unchanged only a customer loaded since the mark can move an order's (10M
-        orders joined to 1M customers twice per run, otherwise). Changing the var needs a
-        --full-refresh, like reference data. -#}
+        so with the var unchanged only a customer written since this model last ran can move an
+        order's (10M orders joined to 1M customers twice per run, otherwise). Its processed_at
+        says so even when a selective run (`-s int_orders_validated+`) skipped the customers
+        while their new versions arrived; their load time would be behind this model's mark by
+        then. Changing the var needs a --full-refresh, like reference data. -#}
     {%- set mark = tally.incremental_mark('loaded_at', where='order_id is not null') %}
+    {%- set processed_mark = tally.processed_mark() %}
     {%- set orders_with_changed_customer = tally.rejudged_keys('order_id', [(
-        ref('int_customers_validated'), 'customers',
-        'validated.customer_id = customers.customer_id and customers.quarantine_reason is null'
+        '(select * from ' ~ ref('int_customers_validated') ~ ' where quarantine_reason is null and '
+            ~ tally.processed_since(ref('int_customers_validated'), processed_mark) ~ ')',
+        'customers', 'validated.customer_id = customers.customer_id'
     )], 'validated.is_test_account', 'customers.is_test_account',
-        where='customers.loaded_at > ' ~ mark if mark is not none else none) %}
+        where=none if processed_mark is none else 'customers.customer_id is not null') %}
 {%- endif %}
 with
 
