@@ -44,7 +44,6 @@ def new_build_id(now: str | None = None) -> str:
     return f"{stamp}-{secrets.token_hex(2)}"
 
 
-
 @dataclass(frozen=True)
 class Build:
     build_id: str
