@@ -13,12 +13,14 @@ import yaml
 
 
 def profile_settings(profiles: Path, output: str = "duckdb") -> dict[str, str]:
-    """The `settings:` of an output in profiles.yml, rendered as dbt renders them (only
+    """The DuckDB settings of an output in profiles.yml (`config_options:`, applied when the
+    database opens, and `settings:`, applied to every cursor), rendered as dbt renders them (only
     `env_var()` is offered: a settings value has no business calling anything else)."""
     if not profiles.exists():
         return {}
     profile = next(iter((yaml.safe_load(profiles.read_text()) or {}).values()), {})
-    settings = ((profile.get("outputs") or {}).get(output) or {}).get("settings") or {}
+    target = (profile.get("outputs") or {}).get(output) or {}
+    settings = {**(target.get("config_options") or {}), **(target.get("settings") or {})}
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     env_var = lambda name, default="": os.environ.get(name, default)  # noqa: E731
     return {name: env.from_string(str(value)).render(env_var=env_var) for name, value in settings.items()}
