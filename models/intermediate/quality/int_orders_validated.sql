@@ -2,8 +2,9 @@
     Incremental (dbt_project.yml): a run reprocesses the orders whose latest version was loaded
     since the high-water mark, and the orders whose customer verdict no longer holds (a customer
     that arrived late, or became a test account), reading staging above the smallest such key
-    only (macros/project/incremental_window.sql). A change of reference data (currencies, FX
-    rates) needs a --full-refresh. -#}
+    only, and the oldest few changed keys by value (changed_rows: late changes to old orders put
+    the smallest changed key far below the rest; macros/project/incremental_window.sql). A change
+    of reference data (currencies, FX rates) needs a --full-refresh. -#}
 {%- if is_incremental() %}
     {#- A customer's verdict and flag come from its own record and var('tally_internal_email_domains'),
         so with the var unchanged only a customer written since this model last ran can move an
@@ -24,11 +25,10 @@ with
 
 orders as (
 
-    select * from {{ ref('stg_shop__orders') }}
     {%- if is_incremental() %}
-    where {{ tally.changed_since_mark(
-        ref('stg_shop__orders'), 'order_id', rejudge=orders_with_changed_customer, mark=mark
-    ) }}
+    {{ tally.changed_rows(ref('stg_shop__orders'), 'order_id', rejudge=orders_with_changed_customer, mark=mark) }}
+    {%- else %}
+    select * from {{ ref('stg_shop__orders') }}
     {%- endif %}
 
 ),
