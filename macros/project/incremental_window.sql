@@ -46,40 +46,20 @@
     {%- if change | length > 3 %} and ({{ change[3] }}){% endif %}
 {%- endmacro %}
 
-{# The keys that changed, exactly, as a list of conditions whose union they are (for
-   select_in_ranges): `key >= <floor> and key in (<the changed keys>)`, and, when more than
-   var('tally_changed_key_tail_size') keys changed, `key in (<the oldest of them, as literals>)`
-   with the floor above those (changed_key_tail); ['1 = 0'] when nothing changed. The floor is
-   a literal the engine pushes into the scans; the semi-join keeps only the changed keys above
-   it. Late changes to old records put the smallest changed key far below the new ones (at
-   scale 10, one batch: 9% from the top of 10M orders, of which 3% changed), and a semi-join
-   does not reach the scans below a view's aggregate: the tail keeps those reads to the newer
-   keys. #}
+{# The keys that changed, exactly: `key >= <floor> and key in (<the changed keys>)`, `1 = 0`
+   when nothing changed. The floor is a literal the engine pushes into the scans; the semi-join
+   then keeps only the changed keys above it. Late changes to old records put the floor well
+   below the new ones (at scale 10, one batch: a floor 9% from the top of 10M orders, of which
+   3% changed), and a model writes what it reads. #}
 {% macro changed_keys_exactly(key, changes, mark) -%}
     {%- set floor = tally.changed_key_floor(changes, mark) -%}
-    {%- if floor is none -%}{{ return(['1 = 0']) }}{%- endif -%}
-    {%- set tail = tally.changed_key_tail(changes, mark) -%}
-    {#- The tail's range too: DuckDB prunes a table's row groups by it, not by the list. -#}
-    {%- set tail_range = key ~ ' >= ' ~ floor ~ ' and ' ~ key ~ ' in (' ~ tail.listed ~ ')' if tail else none -%}
-    {%- set floor = tail.floor if tail else floor -%}
+    {%- if floor is none -%}{{ return('1 = 0') }}{%- endif -%}
     {%- set changed = [] -%}
     {%- for change in changes -%}
         {%- do changed.append('select ' ~ change[1] ~ ' from ' ~ change[0] ~ ' where '
             ~ tally.changed_rows_condition(change, mark) ~ ' and ' ~ change[1] ~ ' >= ' ~ floor) -%}
     {%- endfor -%}
-    {%- set ranges = ['(' ~ key ~ ' >= ' ~ floor ~ ' and ' ~ key ~ ' in (' ~ changed | join(' union ') ~ '))'] -%}
-    {%- if tail -%}{%- do ranges.append('(' ~ tail_range ~ ')') -%}{%- endif -%}
-    {{ return(ranges) }}
-{%- endmacro %}
-
-{# The rows of a relation within any of `ranges` (changed_keys_exactly; disjoint conditions), and
-   `where` if given: one select per range, unioned, so each range's literals reach the scans. #}
-{% macro select_in_ranges(relation, ranges, where=none) -%}
-    {%- set selects = [] -%}
-    {%- for range in ranges -%}
-        {%- do selects.append('select * from ' ~ relation ~ ' where ' ~ ('(' ~ where ~ ') and ' if where else '') ~ range) -%}
-    {%- endfor -%}
-    {{ return(selects | join('\n    union all\n    ')) }}
+    {{ return('(' ~ key ~ ' >= ' ~ floor ~ ' and ' ~ key ~ ' in (' ~ changed | join(' union ') ~ '))') }}
 {%- endmacro %}
 
 {# A key filter for an incremental run: the keys at or above the floor, or none when nothing
@@ -124,9 +104,7 @@
     {%- if tail %}
     union all
     select * from {{ staging }}
-    where
-        {{ key }} >= {{ floor }} and {{ key }} in ({{ tail.listed }})
-        and ({{ tally.loaded_or_rejudged(key, rejudge, loaded_at, mark) }})
+    where {{ key }} in ({{ tail.listed }}) and ({{ tally.loaded_or_rejudged(key, rejudge, loaded_at, mark) }})
     {%- endif %}
 {%- endmacro %}
 
@@ -224,21 +202,6 @@
     {%- set mark = tally.incremental_mark(loaded_at, where=key ~ ' is not null') -%}
     {%- if mark is not none -%}
     delete from {{ this }} where {{ key }} is null and {{ loaded_at }} > {{ mark }}
-    {%- endif -%}
-{%- endmacro %}
-
-{# A pre-hook for an incremental mart that leaves quarantined rows out: delete+insert replaces only
-   the keys the run writes, so a row delivered again since the mark and quarantined now would stay.
-   Run before the model, while {{ this }}'s mark (over `mark_column`) is still the last run's. A
-   table built before it had that column is emptied: the model then writes every row again. #}
-{% macro delete_quarantined_since_mark(validated, key, mark_column, loaded_at='loaded_at') -%}
-    {%- if not tally.relation_has_column(this, mark_column) -%}{{ return('delete from ' ~ this) }}{%- endif -%}
-    {%- set mark = tally.incremental_mark(mark_column) -%}
-    {%- if mark is not none -%}
-    delete from {{ this }} where {{ key }} in (
-        select {{ key }} from {{ validated }}
-        where quarantine_reason is not null and {{ key }} is not null and {{ loaded_at }} > {{ mark }}
-    )
     {%- endif -%}
 {%- endmacro %}
 
