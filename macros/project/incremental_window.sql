@@ -90,21 +90,20 @@
    oldest changes lie far below the rest (late changes to old orders): the changed keys below the
    tail's floor (changed_key_tail) are read by value in a second branch. DuckDB pushes an IN-list
    of literals through staging's window into the Parquet scan, as it does the floor; beside the
-   floor in one OR it is pushed nowhere (slower than the floor alone). #}
+   floor in one OR it is pushed nowhere (slower than the floor alone). The listed keys changed by
+   construction, so their branch needs no condition on the load time or the rejudged keys. #}
 {% macro changed_rows(staging, key, rejudge=none, loaded_at='loaded_at', mark=none) -%}
     {%- set mark = mark if mark is not none else tally.incremental_mark(loaded_at, where=key ~ ' is not null') -%}
     {%- if mark is none -%}{{ return('select * from ' ~ staging) }}{%- endif -%}
-    {%- set changes = tally.reprocessed_changes(staging, key, rejudge, loaded_at) -%}
-    {%- set floor = tally.changed_key_floor(changes, mark) -%}
-    {%- set tail = tally.changed_key_tail(changes, mark) if floor is not none else none -%}
+    {%- set tail = tally.changed_key_tail(tally.reprocessed_changes(staging, key, rejudge, loaded_at), mark) -%}
     select * from {{ staging }}
     where
-        ({{ tally.key_at_or_above(key, tail.floor if tail else floor) }} or {{ key }} is null)
+        ({{ tally.key_at_or_above(key, tail.floor if tail else none) }} or {{ key }} is null)
         and ({{ tally.loaded_or_rejudged(key, rejudge, loaded_at, mark) }})
-    {%- if tail %}
+    {%- if tail and tail.listed %}
     union all
     select * from {{ staging }}
-    where {{ key }} in ({{ tail.listed }}) and ({{ tally.loaded_or_rejudged(key, rejudge, loaded_at, mark) }})
+    where {{ key }} in ({{ tail.listed }})
     {%- endif %}
 {%- endmacro %}
 
@@ -124,13 +123,16 @@
     {%- if rejudge is not none %} or {{ key }} in ({{ rejudge }}){% endif %}
 {%- endmacro %}
 
-{# The oldest changed keys, when more than `size` keys changed: {floor: the (size + 1)th smallest
-   changed key, listed: the `size` smallest, as literals for `key in (...)`}, or none. At scale 10
-   one batch changed 238k of 10M orders, but a few late changes to old orders put the floor below
-   900k orders, whose 3.5M versions staging's window ranked; above the 1001st smallest changed
-   key lie 1.2M versions, and the 1000 below it are read by value. #}
+{# The changed keys split for changed_rows, from one query: {floor, listed}. When more than
+   `size` keys changed, `listed` holds the `size` smallest as literals for `key in (...)` and
+   `floor` is the next one; otherwise `floor` is the smallest changed key (changed_key_floor) and
+   `listed` is none. None when nothing changed. At scale 10 one batch changed 238k of 10M
+   orders, but a few late changes to old orders put the smallest below 900k orders, whose 3.5M
+   versions staging's window ranked; above the 1001st smallest changed key lie 1.2M versions,
+   and the 1000 below it are read by value. #}
 {% macro changed_key_tail(changes, mark, size=var('tally_changed_key_tail_size')) -%}
-    {%- if not execute or mark is none or size | int < 1 -%}{{ return(none) }}{%- endif -%}
+    {%- if not execute or mark is none -%}{{ return(none) }}{%- endif -%}
+    {%- set size = [size | int, 0] | max -%}
     {%- set query -%}
         select distinct changed_key from (
             {%- for change in changes %}
@@ -141,13 +143,14 @@
             {%- endfor %}
         ) as changed
         order by changed_key
-        limit {{ size | int + 1 }}
+        limit {{ size + 1 }}
     {%- endset -%}
     {%- set found = run_query(query).columns[0].values() -%}
-    {%- if found | length <= size | int -%}{{ return(none) }}{%- endif -%}
+    {%- if found | length == 0 -%}{{ return(none) }}{%- endif -%}
+    {%- if found | length <= size -%}{{ return({'floor': tally.sql_literal(found[0]), 'listed': none}) }}{%- endif -%}
     {%- set keys = [] -%}
-    {%- for value in found[:size | int] -%}{%- do keys.append(tally.sql_literal(value)) -%}{%- endfor -%}
-    {{ return({'floor': tally.sql_literal(found[size | int]), 'listed': keys | join(', ')}) }}
+    {%- for value in found[:size] -%}{%- do keys.append(tally.sql_literal(value)) -%}{%- endfor -%}
+    {{ return({'floor': tally.sql_literal(found[size]), 'listed': keys | join(', ')}) }}
 {%- endmacro %}
 
 {# Where to look for the keys a staging model delivered after a mark: its source, as
