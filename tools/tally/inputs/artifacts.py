@@ -15,6 +15,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 PROJECT_FILE_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".md", ".py")
 
 
@@ -50,6 +52,24 @@ def newest_project_mtime(project_dir: Path) -> float:
                 if name.endswith(PROJECT_FILE_SUFFIXES):
                     newest = max(newest, os.stat(os.path.join(root, name)).st_mtime)
     return newest
+
+
+def project_vars(project_dir: Path, project_name: str) -> dict:
+    """The vars of dbt_project.yml as a model of the project sees them: the global ones and the
+    project's own (`vars: {<project>: {...}}`). Empty when the file is missing or unreadable:
+    dbt's parse reports that, and var() then renders as NULL."""
+    try:
+        raw = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    declared = raw.get("vars") if isinstance(raw, dict) else None
+    if not isinstance(declared, dict):
+        return {}
+    scoped = declared.get(project_name) if project_name else None
+    variables = {k: v for k, v in declared.items() if not (k == project_name and isinstance(v, dict))}
+    if isinstance(scoped, dict):
+        variables.update(scoped)
+    return variables
 
 
 def _read_json(path: Path, what: str) -> dict:

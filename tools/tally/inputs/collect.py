@@ -7,8 +7,9 @@ import os
 from pathlib import Path
 
 from tally.config import Config
+from tally.inputs.artifacts import project_vars
 from tally.inputs.boards import read_board
-from tally.inputs.jinja import render_dbt_sql
+from tally.inputs.jinja import ProjectMacros, render_dbt_sql
 from tally.inputs.project import Node, Project
 from tally.inputs.units import ANALYSIS, MODEL, SQL_FILE, STDIN, LineMap, SqlUnit
 
@@ -44,7 +45,20 @@ def _render(project: Project, raw: str, this: str = "this", portable: bool = Fal
         node = next((n for n in project.sources() if n.source_name == source_name and n.name == table), None)
         return relation_for(project, node)
 
-    return render_dbt_sql(raw, resolve_ref, resolve_source, this=this)
+    macros, variables = _rendering_inputs(project)
+    return render_dbt_sql(raw, resolve_ref, resolve_source, variables=variables, this=this,
+                          macros=macros, dispatch=not portable)
+
+
+def _rendering_inputs(project: Project) -> tuple[ProjectMacros, dict]:
+    """The project's macros (compiled once) and the vars of its dbt_project.yml."""
+    cached = project.__dict__.get("_rendering_inputs")
+    if cached is None:
+        cached = project.__dict__["_rendering_inputs"] = (
+            ProjectMacros.from_manifest(project.manifest),
+            project_vars(project.config.project_dir, project.project_name),
+        )
+    return cached
 
 
 def node_unit(project: Project, node: Node, kind: str) -> SqlUnit:

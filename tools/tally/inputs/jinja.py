@@ -2,8 +2,11 @@
 
 Board queries use dbt-charts variables and helpers; dbt models and analyses use ref(), source()
 and macros. Where dbt has compiled a node, tally uses the compiled SQL instead: this module is
-the fallback that keeps unrendered SQL analysable. Unknown macros render as NULL so the
-statement still parses; findings inside them are approximate, and tally says so.
+the fallback that keeps unrendered SQL analysable. The project's own macros (and its packages')
+run from the manifest as dbt runs them at parse time: `execute` is false, `is_incremental()` is
+false and `run_query` returns none, so a model renders as its full-refresh query. Unknown
+macros, and macros that fail, render as NULL so the statement still parses; findings inside
+them are approximate, and tally says so.
 """
 
 from __future__ import annotations
@@ -49,7 +52,9 @@ class _Anything(jinja2.Undefined):
 
 
 def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(undefined=_Anything, autoescape=False, keep_trailing_newline=True)
+    # `{% do %}` as in dbt, where macros use it to build lists
+    return SandboxedEnvironment(undefined=_Anything, autoescape=False, keep_trailing_newline=True,
+                                extensions=["jinja2.ext.do"])
 
 
 _ENV = _environment()
@@ -132,6 +137,143 @@ def render_board_sql(sql: str, board_queries: dict[str, str] | None = None, _dep
         return sql  # leave it: the parser reports the broken template as a parse error
 
 
+class _MacroReturn(Exception):
+    """dbt's `{{ return(value) }}`: ends the macro, which then evaluates to `value`."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__()
+        self.value = value
+
+
+def _return(value: Any = None) -> None:
+    raise _MacroReturn(value)
+
+
+# Packages whose macros tally does not run: dbt's own and the adapters' (materializations,
+# adapter dispatch). Their cross-database macros are `_CrossDatabaseMacros` instead.
+_ADAPTER_PACKAGES = frozenset({
+    "dbt", "dbt_duckdb", "dbt_postgres", "dbt_redshift", "dbt_snowflake", "dbt_bigquery", "dbt_spark",
+    "dbt_databricks", "dbt_trino", "dbt_fabric", "dbt_sqlserver", "dbt_athena", "dbt_clickhouse",
+})
+
+# Names a model's context defines itself; a project macro of the same name does not replace them.
+_BUILTINS = frozenset({"ref", "source", "var", "env_var", "config", "is_incremental", "this", "target",
+                       "return", "log", "dbt", "execute", "run_query", "graph"})
+
+
+class ProjectMacros:
+    """The macros of a dbt project and its packages, from the manifest's `macros`, compiled once
+    and bound to each rendering. A model calls them by package (`tally.changed_rows(...)`) or,
+    for the root project's, by name; a package's macros also call each other by name."""
+
+    def __init__(self, manifest_macros: dict[str, dict], root_package: str, adapter_type: str = "duckdb") -> None:
+        self.root_package, self.adapter_type = root_package, adapter_type
+        self.sources: dict[str, dict[str, str]] = {}  # package -> macro name -> macro_sql
+        for raw in manifest_macros.values():
+            package, name, sql = raw.get("package_name"), raw.get("name"), raw.get("macro_sql")
+            if not (package and name and sql) or package in _ADAPTER_PACKAGES:
+                continue
+            if name.startswith(("materialization_", "test_")):
+                continue  # `{% materialization %}` and `{% test %}` blocks are dbt's own syntax
+            self.sources.setdefault(package, {})[name] = sql
+        self._templates: dict[tuple[str, str], jinja2.Template | None] = {}
+
+    @classmethod
+    def from_manifest(cls, manifest: dict) -> "ProjectMacros":
+        metadata = manifest.get("metadata") or {}
+        return cls(manifest.get("macros") or {}, metadata.get("project_name") or "",
+                   metadata.get("adapter_type") or "duckdb")
+
+    def template(self, package: str, name: str) -> jinja2.Template | None:
+        key = (package, name)
+        if key not in self._templates:
+            try:
+                self._templates[key] = _ENV.from_string(self.sources[package][name])
+            except _RENDER_ERRORS:
+                self._templates[key] = None
+        return self._templates[key]
+
+    def bind(self, context: dict[str, Any], dispatch: bool = True) -> dict[str, Any]:
+        """The names a rendering with `context` adds: one namespace per package and the root
+        project's macros by name. Without `dispatch`, a macro that dispatches to an
+        implementation per adapter stays opaque (as NULL)."""
+        return _MacroScope(self, context, dispatch).names(self.root_package)
+
+
+class _MacroScope:
+    """The project's macros bound to one rendering's context."""
+
+    def __init__(self, macros: ProjectMacros, context: dict[str, Any], dispatch: bool) -> None:
+        self.macros, self.context, self.dispatch = macros, context, dispatch
+        self.namespaces = {package: _MacroNamespace(self, package) for package in macros.sources}
+
+    def names(self, package: str) -> dict[str, Any]:
+        names: dict[str, Any] = {**self.namespaces, "adapter": _Adapter(self)}
+        for name in self.macros.sources.get(package, {}):
+            if name not in _BUILTINS:
+                names[name] = _BoundMacro(self, package, name)
+        return names
+
+    def call(self, package: str, name: str, args: tuple, kwargs: dict) -> Any:
+        template = self.macros.template(package, name)
+        if template is None:
+            return _Anything(name=name)
+        try:
+            module = template.make_module(vars={**self.context, **self.names(package)})
+            return getattr(module, name)(*args, **kwargs)
+        except _MacroReturn as returned:
+            return returned.value
+        except _RENDER_ERRORS:
+            return _Anything(name=name)  # as an unknown macro: the statement still parses
+
+
+class _Adapter:
+    """`adapter` in a macro: dispatch() as dbt resolves it (`<adapter>__name`, else
+    `default__name`, in the namespace's package or the root project); nothing else."""
+
+    def __init__(self, scope: _MacroScope) -> None:
+        self._scope = scope
+
+    def dispatch(self, macro_name: str, macro_namespace: str | None = None) -> Any:
+        if macro_namespace == "dbt":
+            return getattr(_CrossDatabaseMacros(), macro_name)
+        if not self._scope.dispatch:
+            return _Anything(name=macro_name)
+        macros = self._scope.macros
+        packages = [macro_namespace] if macro_namespace else []
+        packages += [macros.root_package]
+        for package in packages:
+            for prefix in (macros.adapter_type, "default"):
+                if f"{prefix}__{macro_name}" in macros.sources.get(package, {}):
+                    return _BoundMacro(self._scope, package, f"{prefix}__{macro_name}")
+        return _Anything(name=macro_name)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Anything(name=name)
+
+
+class _MacroNamespace:
+    def __init__(self, scope: _MacroScope, package: str) -> None:
+        self._scope, self._package = scope, package
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if name in self._scope.macros.sources.get(self._package, {}):
+            return _BoundMacro(self._scope, self._package, name)
+        return _Anything(name=name)
+
+
+class _BoundMacro:
+    def __init__(self, scope: _MacroScope, package: str, name: str) -> None:
+        self._scope, self._package, self._name = scope, package, name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._scope.call(self._package, self._name, args, kwargs)
+
+
 class _Relation(str):
     """A rendered relation; also answers the attributes dbt relations have."""
 
@@ -148,8 +290,13 @@ def render_dbt_sql(
     resolve_source: Callable[[str, str], str | None],
     variables: dict | None = None,
     this: str = "this",
+    macros: ProjectMacros | None = None,
+    dispatch: bool = True,
 ) -> str:
-    """Render a model or analysis's raw Jinja with ref(), source(), var() and friends."""
+    """Render a model or analysis's raw Jinja with ref(), source(), var() and friends, and the
+    project's own macros when given. `dispatch`: adapter.dispatch() picks the adapter's
+    implementation; without it a dispatched macro stays opaque, for a portability check, since
+    dbt renders each engine's own implementation there."""
     variables = variables or {}
 
     def ref(*args: str, **kwargs: Any) -> _Relation:
@@ -171,10 +318,15 @@ def render_dbt_sql(
         "is_incremental": lambda: False,
         "this": _Relation(this),
         "target": {"name": "default", "type": "duckdb", "schema": "main"},
-        "return": lambda value=None: value,
+        "return": _return,
         "log": lambda *a, **k: "",
         "dbt": _CrossDatabaseMacros(),
+        "execute": False,  # as at dbt's parse: macros skip their queries
+        "run_query": lambda *a, **k: None,
+        "graph": {},
     }
+    if macros is not None:
+        context.update({k: v for k, v in macros.bind(context, dispatch).items() if k not in context})
     try:
         simple = _render_refs_only(sql, ref, source)
         return simple if simple is not None else _ENV.from_string(sql).render(**context)
