@@ -46,20 +46,39 @@
     {%- if change | length > 3 %} and ({{ change[3] }}){% endif %}
 {%- endmacro %}
 
-{# The keys that changed, exactly: `key >= <floor> and key in (<the changed keys>)`, `1 = 0`
-   when nothing changed. The floor is a literal the engine pushes into the scans; the semi-join
-   then keeps only the changed keys above it. Late changes to old records put the floor well
-   below the new ones (at scale 10, one batch: a floor 9% from the top of 10M orders, of which
-   3% changed), and a model writes what it reads. #}
+{# The keys that changed, exactly, as a list of conditions whose union they are (for
+   select_in_ranges): `key >= <floor> and key in (<the changed keys>)`, and, when more than
+   var('tally_changed_key_tail_size') keys changed, `key in (<the oldest of them, as literals>)`
+   with the floor above those (changed_key_tail); ['1 = 0'] when nothing changed. The floor is
+   a literal the engine pushes into the scans; the semi-join keeps only the changed keys above
+   it. Late changes to old records put the smallest changed key far below the new ones (at
+   scale 10, one batch: 9% from the top of 10M orders, of which 3% changed), and a semi-join
+   does not reach the scans below a view's aggregate: the tail keeps those reads to the newer
+   keys. #}
 {% macro changed_keys_exactly(key, changes, mark) -%}
-    {%- set floor = tally.changed_key_floor(changes, mark) -%}
-    {%- if floor is none -%}{{ return('1 = 0') }}{%- endif -%}
+    {%- set tail = tally.changed_key_tail(changes, mark) -%}
+    {%- if tail is none -%}{{ return(['1 = 0']) }}{%- endif -%}
     {%- set changed = [] -%}
     {%- for change in changes -%}
         {%- do changed.append('select ' ~ change[1] ~ ' from ' ~ change[0] ~ ' where '
-            ~ tally.changed_rows_condition(change, mark) ~ ' and ' ~ change[1] ~ ' >= ' ~ floor) -%}
+            ~ tally.changed_rows_condition(change, mark) ~ ' and ' ~ change[1] ~ ' >= ' ~ tail.floor) -%}
     {%- endfor -%}
-    {{ return('(' ~ key ~ ' >= ' ~ floor ~ ' and ' ~ key ~ ' in (' ~ changed | join(' union ') ~ '))') }}
+    {%- set ranges = ['(' ~ key ~ ' >= ' ~ tail.floor ~ ' and ' ~ key ~ ' in (' ~ changed | join(' union ') ~ '))'] -%}
+    {#- The tail's smallest key too: DuckDB prunes a table's row groups by it, not by the list. -#}
+    {%- if tail.listed -%}
+        {%- do ranges.append('(' ~ key ~ ' >= ' ~ tail.smallest ~ ' and ' ~ key ~ ' in (' ~ tail.listed ~ '))') -%}
+    {%- endif -%}
+    {{ return(ranges) }}
+{%- endmacro %}
+
+{# The rows of a relation within any of `ranges` (changed_keys_exactly; disjoint conditions), and
+   `where` if given: one select per range, unioned, so each range's literals reach the scans. #}
+{% macro select_in_ranges(relation, ranges, where=none) -%}
+    {%- set selects = [] -%}
+    {%- for range in ranges -%}
+        {%- do selects.append('select * from ' ~ relation ~ ' where ' ~ ('(' ~ where ~ ') and ' if where else '') ~ range) -%}
+    {%- endfor -%}
+    {{ return(selects | join('\n    union all\n    ')) }}
 {%- endmacro %}
 
 {# A key filter for an incremental run: the keys at or above the floor, or none when nothing
@@ -123,10 +142,10 @@
     {%- if rejudge is not none %} or {{ key }} in ({{ rejudge }}){% endif %}
 {%- endmacro %}
 
-{# The changed keys split for changed_rows, from one query: {floor, listed}. When more than
-   `size` keys changed, `listed` holds the `size` smallest as literals for `key in (...)` and
-   `floor` is the next one; otherwise `floor` is the smallest changed key (changed_key_floor) and
-   `listed` is none. None when nothing changed. At scale 10 one batch changed 238k of 10M
+{# The changed keys split for changed_rows and changed_keys_exactly, from one query:
+   {floor, listed, smallest}. When more than `size` keys changed, `listed` holds the `size`
+   smallest as literals for `key in (...)` and `floor` is the next one; otherwise `floor` is the
+   smallest changed key (changed_key_floor) and `listed` is none. `smallest` is the smallest. None when nothing changed. At scale 10 one batch changed 238k of 10M
    orders, but a few late changes to old orders put the smallest below 900k orders, whose 3.5M
    versions staging's window ranked; above the 1001st smallest changed key lie 1.2M versions,
    and the 1000 below it are read by value. #}
@@ -147,10 +166,11 @@
     {%- endset -%}
     {%- set found = run_query(query).columns[0].values() -%}
     {%- if found | length == 0 -%}{{ return(none) }}{%- endif -%}
-    {%- if found | length <= size -%}{{ return({'floor': tally.sql_literal(found[0]), 'listed': none}) }}{%- endif -%}
+    {%- set smallest = tally.sql_literal(found[0]) -%}
+    {%- if found | length <= size -%}{{ return({'floor': smallest, 'listed': none, 'smallest': smallest}) }}{%- endif -%}
     {%- set keys = [] -%}
     {%- for value in found[:size] -%}{%- do keys.append(tally.sql_literal(value)) -%}{%- endfor -%}
-    {{ return({'floor': tally.sql_literal(found[size]), 'listed': keys | join(', ')}) }}
+    {{ return({'floor': tally.sql_literal(found[size]), 'listed': keys | join(', '), 'smallest': smallest}) }}
 {%- endmacro %}
 
 {# Where to look for the keys a staging model delivered after a mark: its source, as
@@ -205,6 +225,21 @@
     {%- set mark = tally.incremental_mark(loaded_at, where=key ~ ' is not null') -%}
     {%- if mark is not none -%}
     delete from {{ this }} where {{ key }} is null and {{ loaded_at }} > {{ mark }}
+    {%- endif -%}
+{%- endmacro %}
+
+{# A pre-hook for an incremental mart that leaves quarantined rows out: delete+insert replaces only
+   the keys the run writes, so a row delivered again since the mark and quarantined now would stay.
+   Run before the model, while {{ this }}'s mark (over `mark_column`) is still the last run's. A
+   table built before it had that column is emptied: the model then writes every row again. #}
+{% macro delete_quarantined_since_mark(validated, key, mark_column, loaded_at='loaded_at') -%}
+    {%- if not tally.relation_has_column(this, mark_column) -%}{{ return('delete from ' ~ this) }}{%- endif -%}
+    {%- set mark = tally.incremental_mark(mark_column) -%}
+    {%- if mark is not none -%}
+    delete from {{ this }} where {{ key }} in (
+        select {{ key }} from {{ validated }}
+        where quarantine_reason is not null and {{ key }} is not null and {{ loaded_at }} > {{ mark }}
+    )
     {%- endif -%}
 {%- endmacro %}
 

@@ -1,4 +1,5 @@
-{#- Ad spend in USD at the rate of the spend date. -#}
+-- tally: ignore[MD008] because fct_ad_spend reads int_ad_spend_validated for its key floor and its pre-hook only
+{# Ad spend in USD at the rate of the spend date. -#}
 with
 
 ad_spend as (

@@ -7,7 +7,7 @@
     reloaded, or judged again without a reload, such as a changed test-account verdict or a
     line whose product arrived late); a post-hook deletes the orders quarantined now. A change
     of reference data (FX rates) needs a --full-refresh. -#}
-{%- set in_range = '1 = 1' %}
+{%- set in_range = ['1 = 1'] %}
 {%- if is_incremental() %}
     {%- set mark = tally.processed_mark() -%}
     {%- set lines_written = tally.processed_since(ref('int_order_items_validated'), mark) -%}
@@ -24,15 +24,13 @@ with
 
 orders as (
 
-    select * from {{ ref('int_orders_validated') }}
-    where quarantine_reason is null and {{ in_range }}
+    {{ tally.select_in_ranges(ref('int_orders_validated'), in_range, where='quarantine_reason is null') }}
 
 ),
 
 order_items as (
 
-    select * from {{ ref('int_order_items_converted_to_usd') }}
-    where {{ in_range }}
+    {{ tally.select_in_ranges(ref('int_order_items_converted_to_usd'), in_range) }}
 
 ),
 

@@ -3,7 +3,7 @@
     cancellation, a late line, a changed test-account flag, with or without a new load). The
     smallest of them is a literal the engine pushes into the line and order scans below the
     views (changed_keys_exactly). -#}
-{%- set in_range = '1 = 1' -%}
+{%- set in_range = ['1 = 1'] -%}
 {%- if is_incremental() -%}
     {%- set processed_mark = tally.processed_mark() -%}
     {%- set mark = tally.incremental_mark('loaded_at') if processed_mark is not none else none -%}
@@ -19,15 +19,13 @@ with
 
 order_items as (
 
-    select * from {{ ref('int_order_items_converted_to_usd') }}
-    where {{ in_range }}
+    {{ tally.select_in_ranges(ref('int_order_items_converted_to_usd'), in_range) }}
 
 ),
 
 orders as (
 
-    select * from {{ ref('int_orders_converted_to_usd') }}
-    where {{ in_range }}
+    {{ tally.select_in_ranges(ref('int_orders_converted_to_usd'), in_range) }}
 
 ),
 

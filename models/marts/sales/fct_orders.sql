@@ -6,7 +6,7 @@
     The smallest of them is a literal the engine pushes into every input's scan, below the
     payment and refund rollups (changed_keys_exactly). Orders that left the valid set are
     deleted by the model's post-hook (dbt_project.yml). -#}
-{%- set in_range = '1 = 1' -%}
+{%- set in_range = ['1 = 1'] -%}
 {%- if is_incremental() %}
     {%- set processed_mark = tally.processed_mark() %}
     {%- if processed_mark is not none %}
@@ -22,34 +22,31 @@
         ], tally.incremental_mark('source_loaded_at')) %}
     {%- endif %}
 {%- endif %}
--- depends_on: {{ ref('int_payments_validated') }}, {{ ref('int_orders_validated') }}, {{ ref('int_refunds_validated') }}
+-- depends_on: {{ ref('int_payments_validated') }}, {{ ref('int_orders_validated') }}
+-- depends_on: {{ ref('int_refunds_validated') }}
 with
 
 orders as (
 
-    select * from {{ ref('int_orders_converted_to_usd') }}
-    where {{ in_range }}
+    {{ tally.select_in_ranges(ref('int_orders_converted_to_usd'), in_range) }}
 
 ),
 
 payments as (
 
-    select * from {{ ref('int_payments_allocated_to_orders') }}
-    where {{ in_range }}
+    {{ tally.select_in_ranges(ref('int_payments_allocated_to_orders'), in_range) }}
 
 ),
 
 refunds as (
 
-    select * from {{ ref('int_refunds_allocated_to_orders') }}
-    where {{ in_range }}
+    {{ tally.select_in_ranges(ref('int_refunds_allocated_to_orders'), in_range) }}
 
 ),
 
 order_sequence as (
 
-    select * from {{ ref('int_orders_sequenced_per_customer') }}
-    where {{ in_range }}
+    {{ tally.select_in_ranges(ref('int_orders_sequenced_per_customer'), in_range) }}
 
 ),
 

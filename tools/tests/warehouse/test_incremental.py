@@ -344,10 +344,13 @@ def test_second_build_was_incremental(builds):
         assert "create table" not in executed, path
     quarantine = (run / "audit" / "fct_quarantined_rows.sql").read_text()
     assert "event_id >=" in quarantine, "the web events' quarantine was judged in full, not from the changed keys"
-    orders = (incremental.target_dir / "compiled" / "tally" / "models" / "intermediate" / "quality"
-              / "int_orders_validated.sql").read_text().lower()
-    assert re.search(r"union all\s+select \* from \S+stg_shop__orders\S*\s+where order_id in \(\d", orders), \
-        "the orders' oldest changes were not read by value"
+    compiled = incremental.target_dir / "compiled" / "tally" / "models"
+    # changed_rows lists the keys alone; changed_keys_exactly adds the smallest, for row-group pruning
+    tail = r"union all\s+select \* from \S+{}\S*\s+where\s+\(?(order_id >= \d+ and )?order_id in \(\d"
+    for path, reads in (("intermediate/quality/int_orders_validated.sql", "stg_shop__orders"),
+                        ("marts/sales/fct_orders.sql", "int_payments_allocated_to_orders")):
+        assert re.search(tail.format(reads), (compiled / path).read_text().lower()), \
+            f"{path}: the oldest changed orders were not read by value"
 
 
 def test_every_mart_equals_a_full_refresh(builds):
