@@ -156,6 +156,12 @@ _ADAPTER_PACKAGES = frozenset({
     "dbt_databricks", "dbt_trino", "dbt_fabric", "dbt_sqlserver", "dbt_athena", "dbt_clickhouse",
 })
 
+# The deepest chain of macro calls tally follows, and the most calls in one rendering; beyond
+# them a call renders as NULL. Macros that call each other twice would otherwise take time
+# exponential in the depth.
+_MAX_MACRO_DEPTH = 20
+_MAX_MACRO_CALLS = 5000
+
 # Names a model's context defines itself; a project macro of the same name does not replace them.
 _BUILTINS = frozenset({"ref", "source", "var", "env_var", "config", "is_incremental", "this", "target",
                        "return", "log", "dbt", "execute", "run_query", "graph"})
@@ -205,6 +211,7 @@ class _MacroScope:
 
     def __init__(self, macros: ProjectMacros, context: dict[str, Any], dispatch: bool) -> None:
         self.macros, self.context, self.dispatch = macros, context, dispatch
+        self.depth = self.calls = 0
         self.namespaces = {package: _MacroNamespace(self, package) for package in macros.sources}
 
     def names(self, package: str) -> dict[str, Any]:
@@ -216,8 +223,10 @@ class _MacroScope:
 
     def call(self, package: str, name: str, args: tuple, kwargs: dict) -> Any:
         template = self.macros.template(package, name)
-        if template is None:
+        if template is None or self.depth >= _MAX_MACRO_DEPTH or self.calls >= _MAX_MACRO_CALLS:
             return _Anything(name=name)
+        self.depth += 1
+        self.calls += 1
         try:
             module = template.make_module(vars={**self.context, **self.names(package)})
             return getattr(module, name)(*args, **kwargs)
@@ -225,6 +234,8 @@ class _MacroScope:
             return returned.value
         except _RENDER_ERRORS:
             return _Anything(name=name)  # as an unknown macro: the statement still parses
+        finally:
+            self.depth -= 1
 
 
 class _Adapter:

@@ -138,3 +138,14 @@ def test_project_vars_of_a_missing_or_broken_project_file_are_empty(tmp_path):
     assert project_vars(tmp_path, "shop") == {}
     (tmp_path / "dbt_project.yml").write_text("- a list, not a mapping\n")
     assert project_vars(tmp_path, "shop") == {}
+
+
+def test_macros_that_call_themselves_render_as_null_without_hanging():
+    by_name = _macro("shop", "{% macro twice(n) %}{{ twice(n) }}{{ twice(n) }}{% endmacro %}")
+    ping = _macro("shop", "{% macro ping() %}{{ shop.pong() }}{{ shop.pong() }}{% endmacro %}")
+    pong = _macro("shop", "{% macro pong() %}{{ shop.ping() }}{{ shop.ping() }}{% endmacro %}")
+    for call in ("twice(1)", "shop.ping()"):
+        sql = _render_with([by_name, ping, pong], f"select {{{{ {call} }}}} as x from {{{{ ref('orders') }}}}")
+        assert sql.startswith("select (select null)") and sql.endswith(" as x from marts.orders"), call
+        # bounded work: 2 ** 20 NULLs (13 MB) at the depth bound alone
+        assert len(sql) < 100_000, (call, len(sql))
