@@ -228,17 +228,14 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# A pre-hook for an incremental mart that leaves quarantined rows out: delete+insert replaces only
-   the keys the run writes, so a row delivered again since the mark and quarantined now would stay.
-   Run before the model, while {{ this }}'s mark (over `mark_column`) is still the last run's. A
-   table built before it had that column is emptied: the model then writes every row again. #}
-{% macro delete_quarantined_since_mark(validated, key, mark_column, loaded_at='loaded_at') -%}
-    {%- if not tally.relation_has_column(this, mark_column) -%}{{ return('delete from ' ~ this) }}{%- endif -%}
-    {%- set mark = tally.incremental_mark(mark_column) -%}
-    {%- if mark is not none -%}
+{# A post-hook for an incremental mart that holds valid rows only: delete+insert replaces only the
+   keys a run writes, so a record that left the valid set (deleted in the source, delivered again
+   with a bad value) would stay. Deletes the keys quarantined now in the validation model that
+   holds every record with its quarantine_reason: a short list, not an anti-join. #}
+{% macro delete_quarantined(validated, key) -%}
+    {%- if is_incremental() -%}
     delete from {{ this }} where {{ key }} in (
-        select {{ key }} from {{ validated }}
-        where quarantine_reason is not null and {{ key }} is not null and {{ loaded_at }} > {{ mark }}
+        select {{ key }} from {{ validated }} where quarantine_reason is not null and {{ key }} is not null
     )
     {%- endif -%}
 {%- endmacro %}

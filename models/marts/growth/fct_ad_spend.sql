@@ -2,10 +2,10 @@
     the look-back, reading them at or above the smallest such key, a literal the engine pushes
     through staging's window into the scan (see macros/project/incremental_window.sql). A row's
     verdict and rate come from the row itself and from reference data, which needs a
-    --full-refresh; a new delivery that is quarantined leaves the fact through the pre-hook. -#}
+    --full-refresh; a new delivery that is quarantined leaves the fact through the post-hook. -#}
 -- depends_on: {{ ref('int_ad_spend_validated') }}
 {%- if is_incremental() %}
-    {#- (Not on a table built before it had the column: the pre-hook emptied it.) -#}
+    {#- (A table built before it had the column has no mark: the run rewrites every row.) -#}
     {%- set mark = tally.incremental_mark('source_loaded_at') if tally.relation_has_column(this, 'source_loaded_at') else none %}
     {%- set floor = tally.changed_key_floor([
         tally.raw_changes_of('stg_marketing__ad_spend')

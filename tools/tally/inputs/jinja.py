@@ -212,13 +212,18 @@ class _MacroScope:
     def __init__(self, macros: ProjectMacros, context: dict[str, Any], dispatch: bool) -> None:
         self.macros, self.context, self.dispatch = macros, context, dispatch
         self.depth = self.calls = 0
+        self._names: dict[str, dict[str, Any]] = {}
         self.namespaces = {package: _MacroNamespace(self, package) for package in macros.sources}
 
     def names(self, package: str) -> dict[str, Any]:
-        names: dict[str, Any] = {**self.namespaces, "adapter": _Adapter(self)}
-        for name in self.macros.sources.get(package, {}):
-            if name not in _BUILTINS:
-                names[name] = _BoundMacro(self, package, name)
+        """What a macro of `package` (or a model, for the root package) sees besides the context;
+        built once per package and rendering."""
+        names = self._names.get(package)
+        if names is None:
+            names = self._names[package] = {**self.namespaces, "adapter": _Adapter(self)}
+            for name in self.macros.sources.get(package, {}):
+                if name not in _BUILTINS:
+                    names[name] = _BoundMacro(self, package, name)
         return names
 
     def call(self, package: str, name: str, args: tuple, kwargs: dict) -> Any:
