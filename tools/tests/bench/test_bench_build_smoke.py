@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[3]
 STEP = {"wall_s", "cpu_s", "peak_rss_mb", "load", "exit_code"}
 LOAD = {"start", "mean", "end", "max"}
 DBT_STEPS = ("dbt_build_full", "dbt_build_full_no_unit_tests", "dbt_seed", "dbt_run_full",
-             "dbt_build_incremental", "dbt_run_incremental")
+             "dbt_build_incremental", "dbt_build_nothing_new", "dbt_run_incremental")
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +74,8 @@ def test_dbt_runs_report_their_nodes(scale):
     assert len(full["all_nodes"]) == full["dbt"]["nodes"]
     assert "outside_run_s" in full and full["database_bytes"] > 0
     assert "unit_test" not in scale["dbt_build_full_no_unit_tests"]["dbt"]["by_kind"]
+    # the build with nothing new runs the incremental build's nodes again, on the same database
+    assert scale["dbt_build_nothing_new"]["dbt"]["nodes"] == scale["dbt_build_incremental"]["dbt"]["nodes"]
 
 
 def test_the_replay_ran_dbts_sql_without_unit_tests(scale):
@@ -119,8 +121,8 @@ def test_peak_memory_ratios_and_targets(scale):
     assert scale["peak_memory"]["max_mb"] == max(scale["peak_memory"]["by_step_mb"].values())
     ratios = scale["ratios"]
     assert {"dbt_build_over_raw", "dbt_build_over_raw_cpu", "dbt_build_no_unit_over_raw", "dbt_run_over_raw_models",
-            "incremental_build_share", "incremental_build_share_cpu", "incremental_run_share",
-            "staging_over_marts_p50_median"} <= set(ratios)
+            "incremental_build_share", "incremental_build_share_cpu", "nothing_new_build_share",
+            "incremental_run_share", "staging_over_marts_p50_median"} <= set(ratios)
     assert all(value is not None and value > 0 for value in ratios.values())
     assert set(scale["targets"]) == {"full_build_s", "full_build_peak_gb", "dbt_over_raw", "dbt_over_raw_no_unit_tests",
                                      "incremental_share", "board_p95_ms"}

@@ -23,7 +23,9 @@ Per scale, in a work folder of its own (nothing touches data/raw, target/ or bui
 6. append     `tally-datagen append --batch 1` (~1% new orders, plus late changes and refunds);
 7. incremental `dbt build` on the private copy (then published), without the unit tests as
               `make build` runs it on unchanged code, and `dbt run` alone on a second copy, both
-              after the append.
+              after the append; then the same `dbt build` once more on the private copy, with
+              nothing new: the floor of an incremental build (dbt starting and parsing, every data
+              test, the tables rebuilt whole, the look-back window, DuckDB's closing checkpoint).
 
 Every step records wall and CPU seconds, the peak RSS of its process tree and the load average
 (warehouse.bench.build_measure); peak memory is the largest over the steps. The figures and
@@ -224,6 +226,8 @@ def bench_scale(scale: float, args: argparse.Namespace, project: Path) -> dict:
         result["dbt_build_incremental"] = dbt_step(
             incremental, ["build", "--exclude", "resource_type:unit_test"], "build-incremental")
         result["dbt_build_incremental"]["unit_tests"] = "skipped: code unchanged since the full build"
+        result["dbt_build_nothing_new"] = dbt_step(
+            incremental, ["build", "--exclude", "resource_type:unit_test"], "build-nothing-new")
         with measured_block() as publish_incremental:
             warehouse.publish(incremental_id, incremental_private, {"scale": scale, "mode": "incremental"})
         result["publish"]["publish_incremental"] = publish_incremental
@@ -245,7 +249,8 @@ def bench_scale(scale: float, args: argparse.Namespace, project: Path) -> dict:
 
 
 MEASURED_STEPS = ("generate", "dbt_build_full", "dbt_build_full_no_unit_tests", "dbt_seed", "dbt_run_full",
-                  "raw_replay", "boards", "append", "dbt_build_incremental", "dbt_run_incremental")
+                  "raw_replay", "boards", "append", "dbt_build_incremental", "dbt_build_nothing_new",
+                  "dbt_run_incremental")
 
 
 def peak_memory(result: dict) -> dict:
@@ -278,6 +283,8 @@ def ratios(result: dict) -> dict:
                                           _get(result, "dbt_build_full", "wall_s"), 3),
         "incremental_build_share_cpu": _ratio(_get(result, "dbt_build_incremental", "cpu_s"),
                                               _get(result, "dbt_build_full", "cpu_s"), 3),
+        "nothing_new_build_share": _ratio(_get(result, "dbt_build_nothing_new", "wall_s"),
+                                          _get(result, "dbt_build_full", "wall_s"), 3),
         "incremental_run_share": _ratio(_get(result, "dbt_run_incremental", "wall_s"),
                                         _get(result, "dbt_run_full", "wall_s"), 3),
         "staging_over_marts_p50_median": _get(result, "boards", "staging_over_marts_p50_median"),
@@ -355,6 +362,9 @@ def table(result: dict) -> str:
                       f"{result['append']['new_orders']:,} new orders" if result.get("append") else ""))
     lines.append(_row("dbt build (incremental, no unit tests)", result.get("dbt_build_incremental"),
                       "unit tests: code unchanged since the full build"))
+    nothing_new = result.get("dbt_build_nothing_new")
+    lines.append(_row("dbt build again, nothing new", nothing_new,
+                      f"{nothing_new['outside_run_s']:.0f} s outside the run" if nothing_new else ""))
     lines.append(_row("dbt run (incremental)", result.get("dbt_run_incremental")))
     p = result["publish"]
     lines.append(f"  {'publish (rename + symlink), full / incremental':46} {p['publish_full']['wall_s']:8.3f}"
@@ -382,6 +392,7 @@ def table(result: dict) -> str:
         f"  dbt build without unit tests / raw replay   {fmt(r['dbt_build_no_unit_over_raw']):>9} {fmt(r['dbt_build_no_unit_over_raw_cpu']):>8}",
         f"  dbt run / raw replay of the models          {fmt(r['dbt_run_over_raw_models']):>9}",
         f"  incremental build / full build              {fmt(r['incremental_build_share'], pct=True):>9} {fmt(r['incremental_build_share_cpu'], pct=True):>8}",
+        f"  incremental build, nothing new / full build {fmt(r['nothing_new_build_share'], pct=True):>9}",
         f"  incremental run / full run                  {fmt(r['incremental_run_share'], pct=True):>9}",
         f"  board query from staging / from marts       {fmt(r['staging_over_marts_p50_median']):>9}   (median over queries, p50)",
         "",
