@@ -8,7 +8,8 @@ build deleted in the source, and an old order cancelled long after its lines wer
 of customers with later orders, so those get renumbered; and the customer of the oldest order
 re-delivered as a test account, which reaches their orders, lines and payments only through the
 validation upstream, not through a reload; and a line re-delivered under another order, which
-changes the totals of the order it left), then run an incremental `dbt build`. Its orders read
+changes the totals of the order it left; and a new session stamped before the first build's last
+load, which only the look-back picks up), then run an incremental `dbt build`. Its orders read
 their 20 oldest changed keys by value (var tally_changed_key_tail_size), so the tail branch runs
 on this small data set too.
 A second warehouse is built from scratch with `--full-refresh` on the same raw data.
@@ -211,12 +212,15 @@ def _append_refund_edge_case(raw: Path, database: Path) -> dict[str, int]:
 def _append_web_edge_cases(raw: Path, database: Path) -> dict[str, int]:
     """Write raw web rows the generator's batches do not contain: an old session of the first
     build re-delivered with a start a month after its load (quarantined as future_timestamp, so
-    its events, loaded long ago, become session_quarantined), and a new event of a session that
-    never arrives (unknown_session)."""
+    its events, loaded long ago, become session_quarantined), a new session that lands out of
+    order, stamped two hours before the first build's last load (within the look-back, var
+    tally_incremental_lookback_days: above the mark alone it would be lost), and a new event of
+    a session that never arrives (unknown_session)."""
     with duckdb.connect(str(database), read_only=True) as con:
         (session_id,) = con.execute(
             "select min(session_id) from marts.fct_sessions where event_count > 0"
         ).fetchone()
+        (first_build_loaded,) = con.execute("select max(loaded_at) from intermediate.int_sessions_validated").fetchone()
     assert session_id is not None, "the tiny data set has no session with events"
     web = raw / "web"
     session_columns = ", ".join(TABLES["web.sessions"].schema.names)
@@ -225,6 +229,7 @@ def _append_web_edge_cases(raw: Path, database: Path) -> dict[str, int]:
         con.execute(f"create view sessions as select * from read_parquet('{web}/sessions/*.parquet', union_by_name = true)")
         con.execute(f"create view events as select * from read_parquet('{web}/events/*.parquet', union_by_name = true)")
         (loaded_at,) = con.execute("select max(_loaded_at) + interval 1 hour from sessions").fetchone()
+        (late_session,) = con.execute("select max(id) + 1 from sessions").fetchone()
         con.execute(
             f"""
             copy (
@@ -232,6 +237,16 @@ def _append_web_edge_cases(raw: Path, database: Path) -> dict[str, int]:
                     select * replace (
                         cast('{loaded_at}' as timestamp) + interval 30 day as started_at,
                         cast('{loaded_at}' as timestamp) as _loaded_at
+                    )
+                    from sessions where id = {session_id}
+                    qualify row_number() over (order by _loaded_at desc) = 1
+                )
+                union all
+                select {session_columns} from (
+                    select * replace (
+                        {late_session} as id,
+                        cast('{first_build_loaded}' as timestamp) - interval 3 hour as started_at,
+                        cast('{first_build_loaded}' as timestamp) - interval 2 hour as _loaded_at
                     )
                     from sessions where id = {session_id}
                     qualify row_number() over (order by _loaded_at desc) = 1
@@ -253,7 +268,7 @@ def _append_web_edge_cases(raw: Path, database: Path) -> dict[str, int]:
             ) to '{web / "events" / "part-b0001-edge-cases.parquet"}' (format parquet)
             """
         )
-    return {"future_session": session_id}
+    return {"future_session": session_id, "late_session": late_session}
 
 
 def _mart_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, list[tuple[str, str]]]:
@@ -388,6 +403,9 @@ def test_every_mart_equals_a_full_refresh(builds):
         assert refunds == (0, 0), f"the order whose refunds were all quarantined late still counts them: {refunds}"
         deleted = con.execute("select count(*) from inc.marts.fct_orders where order_id = ?", [edge_cases["deleted"]]).fetchone()[0]
         assert deleted == 0, f"order {edge_cases['deleted']} was deleted in the source but is still in fct_orders"
+
+        late = con.execute("select count(*) from inc.marts.fct_sessions where session_id = ?", [edge_cases["late_session"]]).fetchone()[0]
+        assert late == 1, f"session {edge_cases['late_session']}, landed out of order within the look-back, is not in fct_sessions"
 
         # The edge cases reached the quarantine (or the comparison above proved nothing for them).
         reasons = dict(con.execute(
