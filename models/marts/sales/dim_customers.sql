@@ -15,7 +15,9 @@ countries as (
 
 orders as (
 
-    select * from {{ ref('fct_orders') }}
+    -- The orders fact's rows and columns as converted, before payments, refunds and numbering
+    -- are added: read here, the customers build beside the order chain instead of after it.
+    select * from {{ ref('int_orders_converted_to_usd') }}
 
 ),
 
