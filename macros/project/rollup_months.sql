@@ -14,16 +14,7 @@
             from {{ relation }}
             where processed_at > {{ mark }}
             union
-            select coalesce(stored.month_start, counted.month_start) as month_start
-            from {{ this }} as stored
-            full outer join (
-                select {{ month }} as month_start, count(*) as row_count
-                from {{ relation }}
-                where {{ counted }}
-                group by {{ month }}
-            ) as counted
-                on stored.month_start = counted.month_start
-            where stored.{{ stored_count }} is distinct from counted.row_count
+            {{ tally.recounted_months(relation, date_column, counted, stored_count) }}
         ) as moved
         where month_start is not null
         order by month_start
@@ -33,6 +24,28 @@
         {%- do months.append('cast(' ~ tally.sql_literal(row[0]) ~ ' as date)') -%}
     {%- endfor -%}
     {{ return(months) }}
+{%- endmacro %}
+
+{# The months of {{ this }}, a monthly rollup, whose stored count (`stored_count`) no longer
+   numbers the rows of `relation` counted in them now (`counted`), as a query of month_start.
+   lost_only: only the months that count fewer now (a row removed, or moved out), for a rollup
+   that finds the rows added by their load time. #}
+{% macro recounted_months(relation, date_column, counted, stored_count, lost_only=false) -%}
+    {%- set month -%}cast({{ dbt.date_trunc('month', date_column) }} as date){%- endset -%}
+    select coalesce(stored.month_start, counted.month_start) as month_start
+    from {{ this }} as stored
+    full outer join (
+        select {{ month }} as month_start, count(*) as row_count
+        from {{ relation }}
+        where {{ counted }}
+        group by {{ month }}
+    ) as counted
+        on stored.month_start = counted.month_start
+    {%- if lost_only %}
+    where coalesce(stored.{{ stored_count }}, 0) > coalesce(counted.row_count, 0)
+    {%- else %}
+    where stored.{{ stored_count }} is distinct from counted.row_count
+    {%- endif %}
 {%- endmacro %}
 
 {# A condition on `date_column`: its month is one of `months` (date literals, sorted, as

@@ -4,19 +4,32 @@
     conversion_rate itself is a ratio, so it is not stored: a board divides conversions by
     sessions over whatever months it shows.
     Incremental (dbt_project.yml): a run recomputes every month from the first one a change can
-    reach: the month of a session loaded since the high-water mark, or of the week before an
-    order loaded since then (the sessions it can be credited to), deleted ones included. An
-    order is credited to a session on or before its date, so the months before stay as they are.
+    reach, and leaves the months before as stored. An order is credited to a session of the 7 days
+    up to its date, so a change on day d can move a conversion from as early as d - 7:
+    - a session loaded since the high-water mark (new, or re-delivered with another date or
+      customer): its date, less 7 days;
+    - a session gone (quarantined since, say) or moved out of a month: a month with fewer
+      sessions in fct_sessions than stored, less 7 days from its start (a month that lost one
+      and gained a late one on the same run is the gap: its count still matches);
+    - an order written to int_orders_validated since this model last ran (processed_at): new,
+      re-delivered, judged again (its customer became a test account) or quarantined now: its
+      date, less 7 days. Payments and refunds do not move conversions, so the orders fact's
+      load times (late refunds reach months back) are not read.
+    A build before this model had processed_at recomputes every month once.
 -#}
 {%- set sessions_in_range, orders_in_range = '1 = 1', '1 = 1' -%}
 {%- if is_incremental() -%}
-    {%- set mark = tally.incremental_mark('source_loaded_at') -%}
-    {%- if mark is not none -%}
+    {%- set loaded_mark = tally.incremental_mark('source_loaded_at') -%}
+    {%- set processed_mark = tally.processed_mark() -%}
+    {%- if loaded_mark is not none and processed_mark is not none -%}
+        {%- set lost_sessions = '(' ~ tally.recounted_months(
+            ref('fct_sessions'), 'session_date', '1 = 1', 'sessions', lost_only=true) ~ ') as lost' -%}
         {%- set floor = tally.changed_key_floor([
-            (ref('fct_sessions'), 'session_date', 'source_loaded_at'),
-            (ref('fct_orders'), dbt.dateadd('day', -7, 'order_date'), 'source_loaded_at'),
-            (ref('int_orders_validated'), dbt.dateadd('day', -7, 'cast(placed_at as date)'), 'loaded_at'),
-        ], mark) -%}
+            (ref('fct_sessions'), dbt.dateadd('day', -7, 'session_date'), 'source_loaded_at'),
+            (lost_sessions, dbt.dateadd('day', -7, 'month_start'), none),
+            (ref('int_orders_validated'), dbt.dateadd('day', -7, 'cast(placed_at as date)'), none,
+                tally.processed_since(ref('int_orders_validated'), processed_mark)),
+        ], loaded_mark) -%}
         {%- set first_month = none if floor is none
             else 'cast(' ~ dbt.date_trunc('month', 'cast(' ~ floor ~ ' as date)') ~ ' as date)' -%}
         {%- set sessions_in_range = tally.key_at_or_above('session_date', first_month) -%}
@@ -104,7 +117,8 @@ final as (
         cast(greatest(
             coalesce(sessions_by_month.sessions_loaded_at, conversions_by_month.orders_loaded_at),
             coalesce(conversions_by_month.orders_loaded_at, sessions_by_month.sessions_loaded_at)
-        ) as timestamp) as source_loaded_at
+        ) as timestamp) as source_loaded_at,
+        cast({{ tally.processed_at() }} as timestamp) as processed_at
     from sessions_by_month
     full outer join conversions_by_month on sessions_by_month.month_start = conversions_by_month.month_start
 
