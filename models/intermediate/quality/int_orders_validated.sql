@@ -32,6 +32,17 @@ orders as (
     {%- endif %}
 
 ),
+{%- if is_incremental() %}
+
+-- The customer each reprocessed order had before: an order re-delivered under another customer
+-- changes the old customer's order history too (dim_customers), and only this table still knows it.
+stored_customers as (
+
+    select order_id, customer_id from {{ this }}
+    where order_id in (select orders.order_id from orders)
+
+),
+{%- endif %}
 
 customers as (
 
@@ -66,6 +77,7 @@ checked as (
             when orders.first_loaded_at > {{ tally.month_closes_at('orders.placed_at') }} then 'late_for_closed_month'
             when fx_rates.usd_per_unit is null then 'missing_fx_rate'
         end as quarantine_reason,
+        {{ tally.moved_from_parent('stored_customers.customer_id', 'orders.customer_id') }} as moved_from_customer_id,
         {{ tally.processed_at() }} as processed_at
     from orders
     left join customers
@@ -76,6 +88,10 @@ checked as (
         on
             cast(orders.placed_at as date) = fx_rates.rate_date
             and orders.currency_code = fx_rates.currency_code
+    {%- if is_incremental() %}
+    left join stored_customers
+        on orders.order_id = stored_customers.order_id
+    {%- endif %}
 
 )
 

@@ -8,7 +8,8 @@ build deleted in the source, and an old order cancelled long after its lines wer
 of customers with later orders, so those get renumbered; and the customer of the oldest order
 re-delivered as a test account, which reaches their orders, lines and payments only through the
 validation upstream, not through a reload; and a line re-delivered under another order, which
-changes the totals of the order it left; and a new session stamped before the first build's last
+changes the totals of the order it left; and an order re-delivered under another customer, the
+only order of the one it left; and a new session stamped before the first build's last
 load, which only the look-back picks up), then run an incremental `dbt build`. Its orders read
 their 20 oldest changed keys by value (var tally_changed_key_tail_size), so the tail branch runs
 on this small data set too.
@@ -39,15 +40,15 @@ BOOKKEEPING = ("processed_at",)
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DECIMAL", "DOUBLE", "FLOAT", "REAL")
 
 
-def _write_raw_file(raw: Path, table: str, query: str) -> None:
-    """One more raw file of `table` (e.g. shop.orders) with the rows of `query`, which reads the
-    table's raw files through a view named after it (orders)."""
+def _write_raw_file(raw: Path, table: str, query: str, part: str = "edge-cases") -> None:
+    """One more raw file of `table` (e.g. shop.orders), named after `part`, with the rows of
+    `query`, which reads the table's raw files through a view named after it (orders)."""
     source, name = table.split(".")
     folder = raw / source / name
     columns = ", ".join(TABLES[table].schema.names)
     with duckdb.connect() as con:
         con.execute(f"create view {name} as select * from read_parquet('{folder}/*.parquet', union_by_name = true)")
-        written = folder / "part-b0001-edge-cases.parquet"
+        written = folder / f"part-b0001-{part}.parquet"
         con.execute(f"copy (select {columns} from ({query}) as edge_case) to '{written}' (format parquet)")
 
 
@@ -127,6 +128,51 @@ def _append_customer_edge_case(raw: Path, database: Path, above: int) -> dict[st
         """,
     )
     return {"test_account": customer_id}
+
+
+def _append_moved_order(raw: Path, database: Path, edge_cases: dict[str, int]) -> dict[str, int]:
+    """Re-deliver an old order, its customer's only one, under another customer: the customer it
+    left has no order any more, which only int_orders_validated's moved_from_customer_id tells
+    dim_customers. Above the order the moved line left, as the other order edge cases, and
+    apart from them (not the line's new order, not the customer made a test account)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        found = con.execute(
+            """
+            with single as (
+                select customer_id, min(order_id) as order_id from marts.fct_orders
+                group by customer_id having count(*) = 1 and not bool_or(is_test_account)
+            )
+            select single.order_id, single.customer_id, (
+                select min(customer_id) from marts.dim_customers
+                where lifetime_orders > 0 and not is_test_account and customer_id not in (single.customer_id, ?)
+            )
+            from single
+            inner join marts.fct_orders as orders on single.order_id = orders.order_id
+            where orders.order_id > ? and orders.order_id <> ? and single.customer_id <> ?
+              and orders.order_date < (select max(order_date) - interval 30 day from marts.fct_orders)
+            order by orders.order_id
+            limit 1
+            """,
+            [edge_cases["test_account"], edge_cases["moved_from"], edge_cases["moved_to"], edge_cases["test_account"]],
+        ).fetchone()
+    assert found, "the tiny data set has no old order that is its customer's only one"
+    order_id, moved_from, moved_to = found
+    _write_raw_file(
+        raw,
+        "shop.orders",
+        f"""
+        select
+            * replace (
+                {moved_to} as customer_id,
+                (select max(_cdc_lsn) from orders) + 1 as _cdc_lsn,
+                (select max(_loaded_at) from orders) + interval 1 hour as _loaded_at
+            )
+        from orders where id = {order_id}
+        qualify row_number() over (order by _cdc_lsn desc) = 1
+        """,
+        part="moved-order",
+    )
+    return {"moved_order": order_id, "order_moved_from": moved_from, "order_moved_to": moved_to}
 
 
 def _append_moved_line(raw: Path, database: Path) -> dict[str, int]:
@@ -334,6 +380,7 @@ def builds(tmp_path_factory, shared):
     edge_cases.update(_append_web_edge_cases(raw, incremental.database))
     edge_cases.update(_append_customer_edge_case(raw, incremental.database, above=edge_cases["moved_from"]))
     edge_cases.update(_append_refund_edge_case(raw, incremental.database))
+    edge_cases.update(_append_moved_order(raw, incremental.database, edge_cases))
 
     # Not checked here: a failing data test must not hide the comparison of the marts.
     incremental_build = shared.run_dbt(["build", *NO_UNIT_TESTS, *SMALL_TAIL], incremental.env, check=False)
@@ -401,6 +448,12 @@ def test_every_mart_equals_a_full_refresh(builds):
             [edge_cases["refunds_quarantined"]],
         ).fetchone()
         assert refunds == (0, 0), f"the order whose refunds were all quarantined late still counts them: {refunds}"
+        moved = con.execute(
+            "select customer_id, lifetime_orders from inc.marts.dim_customers where customer_id in (?, ?) order by lifetime_orders",
+            [edge_cases["order_moved_from"], edge_cases["order_moved_to"]],
+        ).fetchall()
+        assert moved[0] == (edge_cases["order_moved_from"], 0) and moved[1][0] == edge_cases["order_moved_to"], \
+            f"order {edge_cases['moved_order']} moved customer, but dim_customers still counts it for the old one: {moved}"
         deleted = con.execute("select count(*) from inc.marts.fct_orders where order_id = ?", [edge_cases["deleted"]]).fetchone()[0]
         assert deleted == 0, f"order {edge_cases['deleted']} was deleted in the source but is still in fct_orders"
 
