@@ -1,12 +1,53 @@
 {#- Every refund with the reason it cannot be trusted, if any. A refund that would take the
     payment's refunded total above the amount paid is quarantined, not capped; the running total
     counts only refunds that passed every other check, so a quarantined refund never pushes a
-    later valid one over the limit. -#}
+    later valid one over the limit.
+    Incremental (dbt_project.yml): a refund's verdict depends on its payment and on the other
+    refunds of that payment, so a run judges again every refund of the payments that changed: a
+    refund of theirs loaded since the high-water mark (less the look-back), the payment written
+    upstream since this model last ran (its verdict, amount or currency may have moved), and the
+    payment a reloaded refund left. Rows without a key loaded since the mark are replaced by the
+    pre-hook (delete_null_keys_since_mark). Rebuilt whole, it judged 1M refunds per run at scale
+    10 for 14k new ones. -#}
+{%- if is_incremental() %}
+    {%- set processed_mark = tally.processed_mark() %}
+    {%- set mark = tally.incremental_mark('loaded_at', where='refund_id is not null') %}
+{%- endif %}
+{%- set incremental = is_incremental() and processed_mark is not none and mark is not none %}
 with
+
+{%- if incremental %}
+
+loaded_refunds as (
+
+    -- (A refund without a key is quarantined on its own and counts in no running total.)
+    select refund_id, payment_id from {{ ref('stg_payments__refunds') }}
+    where loaded_at > {{ mark }} and refund_id is not null
+
+),
+
+changed_payments as (
+
+    select payment_id from loaded_refunds
+    union
+    -- The payment a reloaded refund had before: its other refunds' running total moves too.
+    select payment_id from {{ this }}
+    where refund_id in (select loaded_refunds.refund_id from loaded_refunds)
+    union
+    select payment_id from {{ ref('int_payments_validated') }}
+    where {{ tally.processed_since(ref('int_payments_validated'), processed_mark) }}
+
+),
+{%- endif %}
 
 refunds as (
 
     select * from {{ ref('stg_payments__refunds') }}
+    {%- if incremental %}
+    where
+        (refund_id is not null and payment_id in (select changed_payments.payment_id from changed_payments))
+        or loaded_at > {{ mark }}
+    {%- endif %}
 
 ),
 
@@ -60,7 +101,8 @@ checked as (
                 when with_running_total.refunded_to_date_local > with_running_total.payment_amount_local
                     then 'refund_exceeds_payment'
             end
-        ) as quarantine_reason
+        ) as quarantine_reason,
+        {{ tally.processed_at() }} as processed_at
     from with_running_total
 
 )

@@ -1,8 +1,17 @@
+{#- Incremental (dbt_project.yml): a run rebuilds the refunds converted again since this model
+    last ran (processed_at); the post-hook deletes the refunds quarantined now. -#}
+{%- if is_incremental() %}
+    {%- set processed_mark = tally.processed_mark() %}
+{%- endif %}
+{%- set incremental = is_incremental() and processed_mark is not none %}
 with
 
 refunds as (
 
     select * from {{ ref('int_refunds_converted_to_usd') }}
+    {%- if incremental %}
+    where {{ tally.processed_since(ref('int_refunds_converted_to_usd'), processed_mark) }}
+    {%- endif %}
 
 ),
 
@@ -27,7 +36,8 @@ final as (
             {{ dbt.datediff('order_date', 'refund_date', 'day') }}
             as integer
         ) as days_after_order,
-        cast(loaded_at as timestamp) as loaded_at
+        cast(loaded_at as timestamp) as loaded_at,
+        cast({{ tally.processed_at() }} as timestamp) as processed_at
     from refunds
 
 )
