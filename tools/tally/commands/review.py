@@ -223,7 +223,8 @@ def _mart_diffs(ws: Workspace, base_side, head_side, changes) -> list:
         key = list((head_node or base_node).primary_key or (base_node.primary_key if base_node else None) or [])
         diffs.append(numbers_module.mart_diff(
             node.name, ws.base.database, ws.head.database,
-            base_node.relation_name if base_node else None, head_node.relation_name if head_node else None, key))
+            base_node.relation_name if base_node else None, head_node.relation_name if head_node else None, key,
+            ws.settings.ignore_columns))
     return diffs
 
 

@@ -287,8 +287,9 @@ class MartDiff:
 
 
 def mart_diff(model: str, base_db: Path, head_db: Path, base_relation: str | None, head_relation: str | None,
-              key: list[str]) -> MartDiff:
-    """Row counts, and rows added, removed and changed on the key (columns compared as text)."""
+              key: list[str], ignore_columns: list[str] = ()) -> MartDiff:
+    """Row counts, and rows added, removed and changed on the key (columns compared as text,
+    except `ignore_columns`)."""
     import duckdb
 
     diff = MartDiff(model, base_relation, head_relation, list(key))
@@ -316,7 +317,7 @@ def mart_diff(model: str, base_db: Path, head_db: Path, base_relation: str | Non
         if not key or any(k not in columns["base"] or k not in columns["head"] for k in key):
             diff.note = "no primary key on both sides: row counts only"
             return diff
-        common = [c for c in columns["head"] if c in columns["base"] and c not in key]
+        common = [c for c in columns["head"] if c in columns["base"] and c not in key and c not in ignore_columns]
         _key_diff(diff, connections, base_relation, head_relation, key, common)
     finally:
         for connection in connections.values():

@@ -40,9 +40,12 @@ class ReviewSettings:
     keep_bases: int = 2
     sqlfluff: bool = True
     sqlfluff_severity: str = "warning"
+    # Columns that differ between any two builds by design (a build's own timestamp): not
+    # compared when the marts of base and head are diffed.
+    ignore_columns: list[str] = field(default_factory=list)
 
     KEYS = ("scale", "work_dir", "raw_dir", "prepare", "build_env", "database", "grain", "strategy",
-            "keep_runs", "keep_bases", "sqlfluff", "sqlfluff_severity")
+            "keep_runs", "keep_bases", "sqlfluff", "sqlfluff_severity", "ignore_columns")
 
     @classmethod
     def from_config(cls, config: Config, scale: str | None = None, strategy: str | None = None) -> "ReviewSettings":
@@ -63,6 +66,10 @@ class ReviewSettings:
                 setattr(settings, key, raw[key])
         if "sqlfluff" in raw:
             settings.sqlfluff = bool(raw["sqlfluff"])
+        ignored = raw.get("ignore_columns", [])
+        if not isinstance(ignored, list) or not all(isinstance(c, str) for c in ignored):
+            raise ConfigError("[tool.tally.review] ignore_columns must be a list of column names")
+        settings.ignore_columns = [c.lower() for c in ignored]
         env = raw.get("build_env", {})
         if not isinstance(env, dict) or not all(isinstance(v, (str, int, float)) for v in env.values()):
             raise ConfigError("[tool.tally.review] build_env must be a table of strings")
