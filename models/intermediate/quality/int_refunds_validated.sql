@@ -7,11 +7,15 @@
     refund of theirs loaded since the high-water mark (less the look-back), the payment written
     upstream since this model last ran (its verdict, amount or currency may have moved), and the
     payment a reloaded refund left. Rows without a key loaded since the mark are replaced by the
-    pre-hook (delete_null_keys_since_mark). Rebuilt whole, it judged 1M refunds per run at scale
-    10 for 14k new ones. -#}
+    pre-hook (delete_null_keys_since_mark). The refunds loaded since the mark are read from the
+    source (raw_changes_of), whose scan skips the row groups loaded before it; the staging view
+    ranks every version first. Rebuilt whole, it judged 773k refunds per run at scale 10 for 15k
+    new ones. -#}
 {%- if is_incremental() %}
     {%- set processed_mark = tally.processed_mark() %}
     {%- set mark = tally.incremental_mark('loaded_at', where='refund_id is not null') %}
+    {%- set loaded = tally.raw_changes_of(ref('stg_payments__refunds'))
+        or (ref('stg_payments__refunds'), 'refund_id', 'loaded_at') %}
 {%- endif %}
 {%- set incremental = is_incremental() and processed_mark is not none and mark is not none %}
 with
@@ -21,8 +25,8 @@ with
 loaded_refunds as (
 
     -- (A refund without a key is quarantined on its own and counts in no running total.)
-    select refund_id, payment_id from {{ ref('stg_payments__refunds') }}
-    where loaded_at > {{ mark }} and refund_id is not null
+    select {{ loaded[1] }} as refund_id, payment_id from {{ loaded[0] }}
+    where {{ loaded[2] }} > {{ mark }} and {{ loaded[1] }} is not null
 
 ),
 
