@@ -39,3 +39,10 @@ def code_fingerprint(root: Path) -> str:
             digest.update(file.relative_to(root).as_posix().encode() + b"\0")
             digest.update(hashlib.sha256(file.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def relations_fingerprint(code: str, raw_dir: Path) -> str:
+    """What the SQL of the views and seeds is compiled from: the code (code_fingerprint) and the
+    raw data folder, which the sources' external locations name (TALLY_RAW_DIR). The database
+    file name, the other input, is the same for every build (warehouse.publish)."""
+    return hashlib.sha256(f"{code}\n{Path(raw_dir).resolve()}".encode()).hexdigest()

@@ -10,7 +10,9 @@ re-delivered as a test account, which reaches their orders, lines and payments o
 validation upstream, not through a reload; and a line re-delivered under another order, which
 changes the totals of the order it left; and an order re-delivered under another customer, the
 only order of the one it left; and a new session stamped before the first build's last
-load, which only the look-back picks up), then run an incremental `dbt build`. Its orders read
+load, which only the look-back picks up), then run an incremental `dbt build` as `make build`
+runs it on unchanged code: without the unit tests, keeping the views and seeds of the first
+build (their data tests still run). Its orders read
 their 20 oldest changed keys by value (var tally_changed_key_tail_size), so the tail branch runs
 on this small data set too.
 A second warehouse is built from scratch with `--full-refresh` on the same raw data.
@@ -20,6 +22,7 @@ rows. On a mismatch the message lists a few rows only one side has.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -28,11 +31,13 @@ import duckdb
 import pytest
 
 from datagen.schema import TABLES
+from warehouse.build import incremental_build_args
 
 # Unit tests do not read the data (every other build runs them); data tests run once, on the
 # incremental state.
 NO_UNIT_TESTS = ("--exclude", "resource_type:unit_test")
 NO_TESTS = ("--exclude", "resource_type:test", "resource_type:unit_test")
+AS_MAKE_BUILD_ON_UNCHANGED_CODE = tuple(incremental_build_args(skip_unit_tests=True, keep_views_and_seeds=True))
 # Small enough that this data set's changed orders have a tail (macro changed_key_tail).
 SMALL_TAIL = ("--vars", "{tally_changed_key_tail_size: 20}")
 # When the build that wrote a row started: differs between any two builds by design.
@@ -383,7 +388,8 @@ def builds(tmp_path_factory, shared):
     edge_cases.update(_append_moved_order(raw, incremental.database, edge_cases))
 
     # Not checked here: a failing data test must not hide the comparison of the marts.
-    incremental_build = shared.run_dbt(["build", *NO_UNIT_TESTS, *SMALL_TAIL], incremental.env, check=False)
+    incremental_build = shared.run_dbt(["build", *AS_MAKE_BUILD_ON_UNCHANGED_CODE, *SMALL_TAIL], incremental.env,
+                                       check=False)
     reference = shared.warehouse_dir(root, "full_refresh", raw)
     shared.run_dbt(["build", "--full-refresh", *NO_TESTS], reference.env)
     return incremental, reference, edge_cases, incremental_build
@@ -394,6 +400,16 @@ def test_incremental_build_passes(builds):
     completed = builds[3]
     tail = "\n".join((completed.stdout + completed.stderr).splitlines()[-30:])
     assert completed.returncode == 0, f"incremental dbt build failed:\n{tail}"
+
+
+def test_the_second_build_kept_the_views_and_seeds_and_ran_their_tests(builds):
+    incremental = builds[0]
+    ran = {r["unique_id"] for r in json.loads((incremental.target_dir / "run_results.json").read_text())["results"]}
+    assert not [u for u in ran if u.startswith(("seed.", "model.tally.stg_"))], "a view or seed was created again"
+    assert "model.tally.fct_orders" in ran
+    for test in ("test.tally.unique_stg_shop__orders_order_id.", "test.tally.not_null_stg_shop__orders_order_id.",
+                 "test.tally.assert_currency_minor_units_var_matches_seed"):
+        assert any(u.startswith(test) for u in ran), f"{test} did not run with its model kept"
 
 
 def test_second_build_was_incremental(builds):

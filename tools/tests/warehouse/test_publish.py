@@ -359,6 +359,10 @@ def test_the_build_after_a_killed_one_succeeds(killed, w1):
     assert record["unit_tests_passed_in"] == first.build_id
     assert "unit tests skipped" in killed.next_build.output
     assert home.record(first.build_id)["dbt"]["unit_tests"] > 0 and record["dbt"]["unit_tests"] == 0
+    # B2 reads raw1, B1 read raw0: the views' sources name the folder, so they are created again.
+    assert "views and seeds created again: the code or the raw data folder changed" in killed.next_build.output
+    assert record["views_and_seeds_from"] == build_id
+    assert "staging.stg_shop__orders" in record["views_and_seeds"] and "reference.countries" in record["views_and_seeds"]
     assert sorted(p.name for p in (home.warehouse / "builds").glob("*")) == sorted([first.build_id, build_id])
 
 

@@ -21,11 +21,12 @@ Per scale, in a work folder of its own (nothing touches data/raw, target/ or bui
 5. boards     every board query on the published marts (read-only, warm, p50/p95), and the same
               query computed from staging (warehouse.bench.build_boards);
 6. append     `tally-datagen append --batch 1` (~1% new orders, plus late changes and refunds);
-7. incremental `dbt build` on the private copy (then published), without the unit tests as
-              `make build` runs it on unchanged code, and `dbt run` alone on a second copy, both
-              after the append; then the same `dbt build` once more on the private copy, with
-              nothing new: the floor of an incremental build (dbt starting and parsing, every data
-              test, the tables rebuilt whole, the look-back window, DuckDB's closing checkpoint).
+7. incremental `dbt build` on the private copy (then published), as `make build` runs it on
+              unchanged code (without the unit tests, keeping the views and seeds), and `dbt run`
+              alone on a second copy, both after the append; then the same `dbt build` once
+              more on the private copy, with nothing new: the floor of an incremental build
+              (dbt starting and parsing, every data test, the tables rebuilt whole, the
+              look-back window, DuckDB's closing checkpoint).
 
 Every step records wall and CPU seconds, the peak RSS of its process tree and the load average
 (warehouse.bench.build_measure); peak memory is the largest over the steps. The figures and
@@ -51,6 +52,7 @@ from warehouse import paths
 from warehouse.bench import build_dbt
 from warehouse.bench.build_dbt import DbtFolder
 from warehouse.bench.build_measure import load_average, measured, measured_block
+from warehouse.build import incremental_build_args
 from warehouse.publish import Warehouse, new_build_id
 
 BIN = Path(sys.executable).parent
@@ -221,11 +223,13 @@ def bench_scale(scale: float, args: argparse.Namespace, project: Path) -> dict:
         result["append"]["window"] = [batch.get("window_start_utc"), batch.get("window_end_utc")]
         # the same target path as the full build: partial parsing, as in a real incremental build
         incremental = DbtFolder(project, raw, work / "dbt-full", args.dbt_threads, incremental_private)
-        # As `make build` runs it: the code is the full build's, which passed the unit tests, so
-        # they are not run again (warehouse.build.skips_unit_tests).
-        build = ["build", "--exclude", "resource_type:unit_test"]
+        # As `make build` runs it: the code and raw folder are the full build's, which passed the
+        # unit tests and created the views and seeds, so neither is run again
+        # (warehouse.build.skips_unit_tests, keeps_views_and_seeds).
+        build = ["build", *incremental_build_args(skip_unit_tests=True, keep_views_and_seeds=True)]
         result["dbt_build_incremental"] = dbt_step(incremental, build, "build-incremental")
         result["dbt_build_incremental"]["unit_tests"] = "skipped: code unchanged since the full build"
+        result["dbt_build_incremental"]["views_and_seeds"] = "kept: code and raw folder unchanged"
         # the same build again at once: nothing new, so what it takes is the floor of every one
         result["dbt_build_nothing_new"] = dbt_step(incremental, build, "build-nothing-new")
         with measured_block() as publish_incremental:
