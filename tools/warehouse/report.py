@@ -25,8 +25,11 @@ def status(warehouse: Warehouse | None = None) -> int:
     print(f"Published build:     {current.build_id} ({record.get('mode', '?')}, commit {record.get('git_commit') or '?'})")
     print(f"Published at:        {record.get('published_at', '?')} ({age_of(record.get('published_at', ''))} ago)")
     warned = f", {dbt['tests_warned']} warned (severity warn)" if dbt.get("tests_warned") else ""
+    kept_from = record.get("views_and_seeds_from")
+    kept = (f" (views and seeds kept from build {kept_from})"
+            if kept_from and kept_from != current.build_id else "")
     print(f"Tests:               {dbt.get('tests_passed', 0)}/{dbt.get('tests', 0)} passed{warned}, "
-          f"{dbt.get('models', 0)} models built")
+          f"{dbt.get('models', 0)} models built{kept}")
     others = [b for b in warehouse.builds() if b.build_id != current.build_id]
     earlier = [b.build_id for b in others if b.build_id < current.build_id and not b.record.get("rolled_back_at")]
     print(f"Kept for rollback:   {', '.join(reversed(earlier)) if earlier else 'none'}")
