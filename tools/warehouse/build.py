@@ -123,13 +123,13 @@ def keeps_views_and_seeds(ctx: BuildContext) -> tuple[bool, str]:
     when the published build compiled them from the same code and raw folder
     (fingerprint.relations_fingerprint) and every one of them is in the copy. A full refresh,
     or a first build, creates them."""
-    if ctx.full_refresh or not ctx.previous.get("views_and_seeds_from"):
+    if ctx.full_refresh or not ctx.previous.get("views_and_seeds_from") or not ctx.previous.get("views_and_seeds"):
         return False, ""
     if ctx.previous.get("relations_fingerprint") != ctx.record.get("relations_fingerprint"):
         return False, "the code or the raw data folder changed since the published build"
     missing = missing_relations(ctx.private, ctx.previous.get("views_and_seeds", []))
     if missing:
-        return False, f"{len(missing)} missing from the published build ({', '.join(missing[:3])})"
+        return False, f"{len(missing)} of them not in the copy of the published build ({', '.join(missing[:3])})"
     return True, ""
 
 

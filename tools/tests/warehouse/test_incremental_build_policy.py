@@ -90,6 +90,8 @@ def test_views_and_seeds_are_kept_only_when_unchanged_and_all_there(tmp_path):
     assert not keep and "staging.stg_b" in why, "a view missing from the copy must be created again"
     # A build published before this was recorded says nothing about its views.
     assert _keeps(private, False, "abc", {"build_id": "B0", "relations_fingerprint": "abc"}) == (False, "")
+    # Nor does one that listed none: there is nothing to check the copy against.
+    assert _keeps(private, False, "abc", {**published, "views_and_seeds": []}) == (False, "")
 
 
 def test_an_unreadable_copy_keeps_nothing(tmp_path):
