@@ -83,30 +83,32 @@ def dbt_build(ctx: BuildContext) -> None:
     if ctx.full_refresh:
         command.append("--full-refresh")
     skip_unit_tests = skips_unit_tests(ctx)
+    # Unit tests read fixed rows, not the warehouse: with the code and dbt as they were in the
+    # published build, which passed them, they can only pass again. Otherwise they are recorded
+    # as this build's; it is published only if they pass.
+    passed_in = _reused_from(ctx, "unit_tests_passed_in", skip_unit_tests)
     if skip_unit_tests:
-        # Unit tests read fixed rows, not the warehouse: with the code and dbt as they were in
-        # the published build, which passed them, they can only pass again.
-        ctx.record["unit_tests_passed_in"] = ctx.previous["unit_tests_passed_in"]
-        print(f"  unit tests skipped: the code is as in build {ctx.record['unit_tests_passed_in']},"
-              " which passed them", flush=True)
-    else:
-        # Recorded now; the build is published only if they pass.
-        ctx.record["unit_tests_passed_in"] = ctx.build_id
+        print(f"  unit tests skipped: the code is as in build {passed_in}, which passed them", flush=True)
     keep, why_not = keeps_views_and_seeds(ctx)
+    created_in = _reused_from(ctx, "views_and_seeds_from", keep)
     if keep:
-        ctx.record["views_and_seeds_from"] = ctx.previous["views_and_seeds_from"]
-        print(f"  views and seeds kept as build {ctx.record['views_and_seeds_from']} created them:"
+        print(f"  views and seeds kept as build {created_in} created them:"
               " the code and the raw data folder are unchanged", flush=True)
-    else:
-        ctx.record["views_and_seeds_from"] = ctx.build_id
-        if why_not:
-            print(f"  views and seeds created again: {why_not}", flush=True)
+    elif why_not:
+        print(f"  views and seeds created again: {why_not}", flush=True)
     command += incremental_build_args(skip_unit_tests, keep)
     try:
         run(command, ctx.env(), "dbt build")
     finally:
         ctx.record["dbt"] = summarise_run_results(paths.TARGET_DIR / "run_results.json")
         ctx.record["views_and_seeds"] = views_and_seeds(paths.TARGET_DIR / "manifest.json")
+
+
+def _reused_from(ctx: BuildContext, key: str, reused: bool) -> str:
+    """Record under `key` the build whose work this one reuses: the published build's entry when
+    `reused`, else this build itself. Returns it."""
+    ctx.record[key] = ctx.previous[key] if reused else ctx.build_id
+    return ctx.record[key]
 
 
 def skips_unit_tests(ctx: BuildContext) -> bool:
