@@ -71,6 +71,27 @@
     {{ return(ranges) }}
 {%- endmacro %}
 
+{# The orders an incremental run of an order-level fact rebuilds (fct_order_items, fct_payments):
+   the orders with a row of `rows` (its validation model) loaded since this model's high-water
+   mark, and the orders converted again since this model last ran (their processed_at in
+   int_orders_converted_to_usd: a cancellation, a late line, a changed test-account flag, with or
+   without a new load). Returns {ranges: changed_keys_exactly ranges, mark, processed_mark};
+   outside an incremental run, and before this model has recorded a run, ranges is ['1 = 1'] and
+   mark is none. The model names both refs in a `depends_on` comment: dbt parses it outside an
+   incremental run, where these refs are never called. #}
+{% macro orders_changed_since_last_run(rows) -%}
+    {%- set changed = {'ranges': ['1 = 1'], 'mark': none, 'processed_mark': none} -%}
+    {%- if not is_incremental() -%}{{ return(changed) }}{%- endif -%}
+    {%- set processed_mark = tally.processed_mark() -%}
+    {%- set mark = tally.incremental_mark('loaded_at') if processed_mark is not none else none -%}
+    {%- if mark is none -%}{{ return(changed) }}{%- endif -%}
+    {%- do changed.update({'mark': mark, 'processed_mark': processed_mark, 'ranges': tally.changed_keys_exactly('order_id', [
+        (rows, 'order_id', 'loaded_at'),
+        (ref('int_orders_converted_to_usd'), 'order_id', none, 'processed_at > ' ~ processed_mark),
+    ], mark)}) -%}
+    {{ return(changed) }}
+{%- endmacro %}
+
 {# The rows of a relation within any of `ranges` (changed_keys_exactly; disjoint conditions), and
    `where` if given: one select per range, unioned, so each range's literals reach the scans. #}
 {% macro select_in_ranges(relation, ranges, where=none) -%}

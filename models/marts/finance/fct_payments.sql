@@ -5,23 +5,13 @@
     scans below the view, and the oldest few are read by value (changed_keys_exactly). Rebuilding
     every payment above the smallest changed order instead rewrote 855k payments per run at scale
     10 for 116k new ones. The post-hook deletes the payments that left the valid set. -#}
-{%- set in_range = ['1 = 1'] -%}
-{%- if is_incremental() -%}
-    {%- set processed_mark = tally.processed_mark() -%}
-    {%- set mark = tally.incremental_mark('loaded_at') if processed_mark is not none else none -%}
-    {%- if mark is not none -%}
-        {%- set in_range = tally.changed_keys_exactly('order_id', [
-            (ref('int_payments_validated'), 'order_id', 'loaded_at'),
-            (ref('int_orders_converted_to_usd'), 'order_id', none, 'processed_at > ' ~ processed_mark),
-        ], mark) -%}
-    {%- endif -%}
-{%- endif %}
+{%- set changed = tally.orders_changed_since_last_run(ref('int_payments_validated')) %}
 -- depends_on: {{ ref('int_payments_validated') }}, {{ ref('int_orders_converted_to_usd') }}
 with
 
 payments as (
 
-    {{ tally.select_in_ranges(ref('int_payments_converted_to_usd'), in_range) }}
+    {{ tally.select_in_ranges(ref('int_payments_converted_to_usd'), changed.ranges) }}
 
 ),
 

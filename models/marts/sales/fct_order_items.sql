@@ -3,29 +3,19 @@
     cancellation, a late line, a changed test-account flag, with or without a new load). The
     smallest of them is a literal the engine pushes into the line and order scans below the
     views (changed_keys_exactly). -#}
-{%- set in_range = ['1 = 1'] -%}
-{%- if is_incremental() -%}
-    {%- set processed_mark = tally.processed_mark() -%}
-    {%- set mark = tally.incremental_mark('loaded_at') if processed_mark is not none else none -%}
-    {%- if mark is not none -%}
-        {%- set in_range = tally.changed_keys_exactly('order_id', [
-            (ref('int_order_items_validated'), 'order_id', 'loaded_at'),
-            (ref('int_orders_converted_to_usd'), 'order_id', none, 'processed_at > ' ~ processed_mark),
-        ], mark) -%}
-    {%- endif -%}
-{%- endif %}
+{%- set changed = tally.orders_changed_since_last_run(ref('int_order_items_validated')) %}
 -- depends_on: {{ ref('int_order_items_validated') }}, {{ ref('int_orders_converted_to_usd') }}
 with
 
 order_items as (
 
-    {{ tally.select_in_ranges(ref('int_order_items_converted_to_usd'), in_range) }}
+    {{ tally.select_in_ranges(ref('int_order_items_converted_to_usd'), changed.ranges) }}
 
 ),
 
 orders as (
 
-    {{ tally.select_in_ranges(ref('int_orders_converted_to_usd'), in_range) }}
+    {{ tally.select_in_ranges(ref('int_orders_converted_to_usd'), changed.ranges) }}
 
 ),
 
@@ -50,9 +40,9 @@ final as (
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id
-    {% if is_incremental() and mark is not none %}
+    {% if changed.mark is not none %}
     -- A line changes when it or its order does (a cancellation, say).
-    where order_items.loaded_at > {{ mark }} or orders.processed_at > {{ processed_mark }}
+    where order_items.loaded_at > {{ changed.mark }} or orders.processed_at > {{ changed.processed_mark }}
     {% endif %}
 
 )
