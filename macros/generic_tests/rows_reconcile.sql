@@ -7,7 +7,9 @@
    (staging collapsed only versions of a record), and every staged record is in the output or in
    quarantine (nothing was dropped on the way to the marts). Apply it to the source table.
    `quarantine_where` keeps only whole-record quarantine rows, where the quarantine model also
-   lists values held out of records that flowed on.
+   lists values held out of records that flowed on. `staging_model` may be a table built from
+   staging one row per record (a validation model): it spares a staging view's CDC window, and a
+   record lost on the way to it breaks the first half.
 
    With meta.changed_keys (see changed_keys.sql) the source table is read from the changed keys
    on, and `key_columns` names the same key in each other relation (staging_model, output_model,
