@@ -53,6 +53,16 @@ def test_writes_every_section(smoke, scale):
             "targets", "load_start", "load_end"} <= set(scale)
 
 
+def test_the_host_yardstick_ran_before_and_after(scale):
+    """The fixed DuckDB workload ran before the first step and after the last, and the full
+    build is also given in its units, to compare runs from hours when the host ran at another speed."""
+    speed = scale["host_speed"]
+    for when in ("before", "after"):
+        assert speed[when]["runs"] == 1 and speed[when]["wall_s"] > 0 and speed[when]["cpu_s"] > 0, when
+    yardstick = (speed["before"]["wall_s"] + speed["after"]["wall_s"]) / 2
+    assert scale["ratios"]["full_build_over_host_yardstick"] == round(scale["dbt_build_full"]["wall_s"] / yardstick, 1)
+
+
 def test_every_step_was_measured(scale):
     for name in ("generate", *DBT_STEPS, "raw_replay", "boards", "append"):
         step = scale[name]

@@ -5,7 +5,8 @@
                                     [--raw-from DIR] [--skip STEP,...] [--dbt-threads N] [--keep]
 
 Per scale, in a work folder of its own (nothing touches data/raw, target/ or build/warehouse):
-
+0. yardstick  a fixed DuckDB workload (warehouse.bench.build_calibrate), before the first step
+              and after the last: how fast the shared host is this hour;
 1. generate   `tally-datagen generate --scale S --seed 42` (or `--raw-from`: a generated data
               set of that scale, hard-linked, reported as reused);
 2. full       `dbt build --full-refresh` on a fresh tally.duckdb, the private build of a
@@ -50,6 +51,7 @@ from pathlib import Path
 
 from warehouse import paths
 from warehouse.bench import build_dbt
+from warehouse.bench.build_calibrate import host_speed
 from warehouse.bench.build_dbt import DbtFolder
 from warehouse.bench.build_measure import load_average, measured, measured_block
 from warehouse.build import incremental_build_args
@@ -65,7 +67,7 @@ TARGETS = {  # set for SF10
     "incremental_share": 0.10,
     "board_p95_ms": 100.0,
 }
-SMOKE = {"scales": [0.002], "runs": 3, "staging_runs": 1, "staging_budget_s": 0.0,
+SMOKE = {"scales": [0.002], "runs": 3, "staging_runs": 1, "staging_budget_s": 0.0, "calibration_runs": 1,
          "staging_only": ["revenue_by_month", "funnel_by_month"]}
 
 
@@ -167,6 +169,8 @@ def bench_scale(scale: float, args: argparse.Namespace, project: Path) -> dict:
     raw = work / "raw"
     result: dict = {"scale": scale, "seed": SEED, "work_dir": str(work), "load_start": load_average()}
 
+    _say(f"SF{scale:g}: host yardstick, before")
+    result["host_speed"] = {"before": host_speed(args.calibration_runs)}
     _say(f"SF{scale:g}: raw data")
     result["generate"] = prepare_raw(scale, raw, args.raw_from, logs)
 
@@ -239,6 +243,8 @@ def bench_scale(scale: float, args: argparse.Namespace, project: Path) -> dict:
         result["dbt_run_incremental"] = dbt_step(run_folder, ["run"], "run-incremental")
         _remove_database(run_copy)
 
+    _say(f"SF{scale:g}: host yardstick, after")
+    result["host_speed"]["after"] = host_speed(args.calibration_runs)
     result["load_end"] = load_average()
     result["peak_memory"] = peak_memory(result)
     result["ratios"] = ratios(result)
@@ -292,7 +298,16 @@ def ratios(result: dict) -> dict:
         "incremental_run_share": _ratio(_get(result, "dbt_run_incremental", "wall_s"),
                                         _get(result, "dbt_run_full", "wall_s"), 3),
         "staging_over_marts_p50_median": _get(result, "boards", "staging_over_marts_p50_median"),
+        # The full build in units of the host yardstick (the mean of its two runs): comparable
+        # across hours when the host's speed moves, as the seconds are not.
+        "full_build_over_host_yardstick": _ratio(_get(result, "dbt_build_full", "wall_s"), _yardstick_s(result), 1),
     }
+
+
+def _yardstick_s(result: dict) -> float | None:
+    runs = [(result.get("host_speed") or {}).get(when) for when in ("before", "after")]
+    walls = [run["wall_s"] for run in runs if run]
+    return sum(walls) / len(walls) if walls else None
 
 
 def _target(value: float | None, limit: float, below: bool = True, strict: bool = True) -> dict:
@@ -381,6 +396,10 @@ def table(result: dict) -> str:
         lines.append(_row(f"board queries ({b['distinct_queries']} distinct, {b['runs']} runs)", b))
     mem = result["peak_memory"]
     lines.append(f"  peak memory: {mem['max_mb'] / 1024:.2f} GB ({mem['step']})")
+    speed = result.get("host_speed") or {}
+    if speed.get("before") and speed.get("after"):
+        lines.append(f"  host yardstick (a fixed DuckDB query, median of {speed['before']['runs']}): "
+                     f"{speed['before']['wall_s']:.2f} s before, {speed['after']['wall_s']:.2f} s after")
 
     r, t = result["ratios"], result["targets"]
 
@@ -399,6 +418,7 @@ def table(result: dict) -> str:
         f"  incremental build, nothing new / full build {fmt(r['nothing_new_build_share'], pct=True):>9}",
         f"  incremental run / full run                  {fmt(r['incremental_run_share'], pct=True):>9}",
         f"  board query from staging / from marts       {fmt(r['staging_over_marts_p50_median']):>9}   (median over queries, p50)",
+        f"  full build / host yardstick                 {fmt(r['full_build_over_host_yardstick']):>9}   (to compare hours)",
         "",
         "  targets (set for SF10)",
         f"  full build < {TARGETS['full_build_s']:.0f} s                    {t['full_build_s']['value']!s:>10}   {_met(t['full_build_s'])}",
@@ -468,6 +488,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--staging-budget-s", type=float, default=30.0, help="seconds per staging query (>= 1 run)")
     parser.add_argument("--staging-total-s", type=float, default=1200.0,
                         help="start no staging query after this many seconds per scale (the rest: skipped)")
+    parser.add_argument("--calibration-runs", type=int, default=3,
+                        help="runs of the host yardstick before and after each scale (median reported)")
     parser.add_argument("--keep", action="store_true", help="keep the raw data and databases of the work folder")
     args = parser.parse_args(argv)
     args.staging_only = None
@@ -475,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
         args.scales = ",".join(f"{s:g}" for s in SMOKE["scales"])
         args.runs, args.staging_runs = SMOKE["runs"], SMOKE["staging_runs"]
         args.staging_budget_s, args.staging_only = SMOKE["staging_budget_s"], SMOKE["staging_only"]
+        args.calibration_runs = SMOKE["calibration_runs"]
     scales = [float(s) for s in args.scales.split(",") if s.strip()]
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     unknown = args.skip - set(STEPS)

@@ -1,0 +1,27 @@
+"""The host yardstick of the warehouse benchmark: a fixed DuckDB workload whose result is checked,
+so that its time measures the host and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+from warehouse.bench import build_calibrate
+from warehouse.bench.build_calibrate import CalibrationFailed, host_speed
+
+
+def test_reports_the_median_of_its_runs():
+    speed = host_speed(runs=3, rows=200_000)
+    assert speed["runs"] == 3 and speed["rows"] == 200_000 and speed["threads"] == 2
+    assert len(speed["every_wall_s"]) == 3 and speed["wall_s"] == sorted(speed["every_wall_s"])[1]
+    assert speed["cpu_s"] > 0
+
+
+def test_a_wrong_answer_fails_rather_than_being_timed(monkeypatch):
+    monkeypatch.setattr(build_calibrate, "WORKLOAD", build_calibrate.WORKLOAD.replace("version = 1", "version = 2"))
+    with pytest.raises(CalibrationFailed, match="returned 0 keys, not 200000"):
+        host_speed(runs=1, rows=200_000)
+
+
+def test_needs_a_run():
+    with pytest.raises(ValueError):
+        host_speed(runs=0)
