@@ -478,7 +478,7 @@ def test_schema_drift(con, defective):
 
 def without_one_record(sql: str, relation: str, key: str, record_id: int) -> str:
     """The compiled SQL with one relation read as if it had lost one record."""
-    name = re.compile(r'(?:"?\w+"?\.){1,2}"?' + relation + r'"?')
+    name = re.compile(r'(?:"?\w+"?\.){1,2}"?' + relation + r'(?!\w)"?')
     assert name.search(sql), f"the test does not read {relation}"
     return name.sub(lambda m: f"(select * from {m.group(0)} where {key} <> {record_id})", sql)
 
