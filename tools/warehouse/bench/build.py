@@ -51,7 +51,7 @@ from pathlib import Path
 
 from warehouse import paths
 from warehouse.bench import build_dbt
-from warehouse.bench.build_calibrate import host_speed
+from warehouse.bench.build_calibrate import host_yardstick
 from warehouse.bench.build_dbt import DbtFolder
 from warehouse.bench.build_measure import load_average, measured, measured_block
 from warehouse.build import incremental_build_args
@@ -170,7 +170,7 @@ def bench_scale(scale: float, args: argparse.Namespace, project: Path) -> dict:
     result: dict = {"scale": scale, "seed": SEED, "work_dir": str(work), "load_start": load_average()}
 
     _say(f"SF{scale:g}: host yardstick, before")
-    result["host_speed"] = {"before": host_speed(args.calibration_runs)}
+    result["host_yardstick"] = {"before": host_yardstick(args.calibration_runs)}
     _say(f"SF{scale:g}: raw data")
     result["generate"] = prepare_raw(scale, raw, args.raw_from, logs)
 
@@ -244,7 +244,7 @@ def bench_scale(scale: float, args: argparse.Namespace, project: Path) -> dict:
         _remove_database(run_copy)
 
     _say(f"SF{scale:g}: host yardstick, after")
-    result["host_speed"]["after"] = host_speed(args.calibration_runs)
+    result["host_yardstick"]["after"] = host_yardstick(args.calibration_runs)
     result["load_end"] = load_average()
     result["peak_memory"] = peak_memory(result)
     result["ratios"] = ratios(result)
@@ -305,7 +305,7 @@ def ratios(result: dict) -> dict:
 
 
 def _yardstick_s(result: dict) -> float | None:
-    runs = [(result.get("host_speed") or {}).get(when) for when in ("before", "after")]
+    runs = [(result.get("host_yardstick") or {}).get(when) for when in ("before", "after")]
     walls = [run["wall_s"] for run in runs if run]
     return sum(walls) / len(walls) if walls else None
 
@@ -396,10 +396,10 @@ def table(result: dict) -> str:
         lines.append(_row(f"board queries ({b['distinct_queries']} distinct, {b['runs']} runs)", b))
     mem = result["peak_memory"]
     lines.append(f"  peak memory: {mem['max_mb'] / 1024:.2f} GB ({mem['step']})")
-    speed = result.get("host_speed") or {}
-    if speed.get("before") and speed.get("after"):
-        lines.append(f"  host yardstick (a fixed DuckDB query, median of {speed['before']['runs']}): "
-                     f"{speed['before']['wall_s']:.2f} s before, {speed['after']['wall_s']:.2f} s after")
+    yardstick = result.get("host_yardstick") or {}
+    if yardstick.get("before") and yardstick.get("after"):
+        lines.append(f"  host yardstick (a fixed DuckDB query, median of {yardstick['before']['runs']}): "
+                     f"{yardstick['before']['wall_s']:.2f} s before, {yardstick['after']['wall_s']:.2f} s after")
 
     r, t = result["ratios"], result["targets"]
 
@@ -498,6 +498,8 @@ def main(argv: list[str] | None = None) -> int:
         args.runs, args.staging_runs = SMOKE["runs"], SMOKE["staging_runs"]
         args.staging_budget_s, args.staging_only = SMOKE["staging_budget_s"], SMOKE["staging_only"]
         args.calibration_runs = SMOKE["calibration_runs"]
+    if args.calibration_runs < 1:
+        parser.error("--calibration-runs must be at least 1: the yardstick is a median of runs")
     scales = [float(s) for s in args.scales.split(",") if s.strip()]
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     unknown = args.skip - set(STEPS)

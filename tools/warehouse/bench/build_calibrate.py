@@ -6,7 +6,7 @@ slower. This workload never changes with the project: it generates its own rows 
 kinds of work the build does (a hash aggregate, a window over partitions, a join). So its time
 is a yardstick: divide a step's time by it to compare runs from different hours.
 
-    speed = host_speed()   # {"wall_s": 4.1, "cpu_s": 7.9, "runs": 3, ...}: medians of 3 runs
+    timed = host_yardstick()   # {"wall_s": 4.1, "cpu_s": 7.9, "runs": 3, ...}: medians of 3 runs
 """
 
 from __future__ import annotations
@@ -64,11 +64,11 @@ def _one_run(con: duckdb.DuckDBPyConnection, expected_keys: int) -> tuple[float,
     return wall, (cpu_end.ru_utime - cpu_start.ru_utime) + (cpu_end.ru_stime - cpu_start.ru_stime)
 
 
-def host_speed(runs: int = 3, threads: int = 2, rows: int = ROWS) -> dict:
+def host_yardstick(runs: int = 3, threads: int = 2, rows: int = ROWS) -> dict:
     """Median wall and CPU seconds of `runs` runs of the fixed workload, in this process. Only
     figures with the same `rows` and `threads` compare."""
     if runs < 1:
-        raise ValueError("host_speed needs at least one run")
+        raise ValueError("host_yardstick needs at least one run")
     with duckdb.connect(config={"threads": threads}) as con:
         con.execute("set enable_progress_bar = false")
         con.execute(ROWS_TABLE.format(rows=int(rows), keys=KEYS))
