@@ -6,20 +6,19 @@ slower. This workload never changes with the project: it generates its own rows 
 kinds of work the build does (a hash aggregate, a window over partitions, a join). So its time
 is a yardstick: divide a step's time by it to compare runs from different hours.
 
-    timed = host_yardstick()   # {"wall_s": 4.1, "cpu_s": 7.9, "runs": 3, ...}: medians of 3 runs
+    timed = host_yardstick()   # {"wall_s": 2.9, "cpu_s": 5.8, "runs": 3, ...}: medians of 3 runs
 """
 
 from __future__ import annotations
 
-import resource
 import statistics
-import time
 
 import duckdb
 
+from warehouse.bench.build_measure import measured_block
+
 ROWS = 20_000_000
 KEYS = 5_000_000
-# Deterministic: it reads nothing and its result is checked, so every run does the same work.
 # The rows are generated into a table first, untimed: DuckDB's range() is read by one thread,
 # and the build's scans use both cores.
 ROWS_TABLE = """
@@ -54,14 +53,11 @@ class CalibrationFailed(RuntimeError):
 
 
 def _one_run(con: duckdb.DuckDBPyConnection, expected_keys: int) -> tuple[float, float]:
-    cpu_start = resource.getrusage(resource.RUSAGE_SELF)
-    started = time.perf_counter()
-    (keys, _total), = con.execute(WORKLOAD).fetchall()
-    wall = time.perf_counter() - started
-    cpu_end = resource.getrusage(resource.RUSAGE_SELF)
+    with measured_block() as timed:
+        (keys, _total), = con.execute(WORKLOAD).fetchall()
     if keys != expected_keys:
         raise CalibrationFailed(f"the calibration query returned {keys} keys, not {expected_keys}")
-    return wall, (cpu_end.ru_utime - cpu_start.ru_utime) + (cpu_end.ru_stime - cpu_start.ru_stime)
+    return timed["wall_s"], timed["cpu_s"]
 
 
 def host_yardstick(runs: int = 3, threads: int = 2, rows: int = ROWS) -> dict:
