@@ -25,3 +25,9 @@ def test_a_wrong_answer_fails_rather_than_being_timed(monkeypatch):
 def test_needs_a_run():
     with pytest.raises(ValueError):
         host_yardstick(runs=0)
+
+
+def test_a_wrong_total_fails_too(monkeypatch):
+    monkeypatch.setattr(build_calibrate, "WORKLOAD", build_calibrate.WORKLOAD.replace("sum(per_key.total)", "sum(per_key.n)"))
+    with pytest.raises(CalibrationFailed, match="summed 200000, not"):
+        host_yardstick(runs=1, rows=200_000)

@@ -52,11 +52,14 @@ class CalibrationFailed(RuntimeError):
     """The workload returned something else than it must: its time would not be comparable."""
 
 
-def _one_run(con: duckdb.DuckDBPyConnection, expected_keys: int) -> tuple[float, float]:
+def _one_run(con: duckdb.DuckDBPyConnection, expected: tuple[int, int]) -> tuple[float, float]:
+    """One timed run; `expected`: its key count and the sum of every amount (read untimed)."""
     with measured_block() as timed:
-        (keys, _total), = con.execute(WORKLOAD).fetchall()
-    if keys != expected_keys:
-        raise CalibrationFailed(f"the calibration query returned {keys} keys, not {expected_keys}")
+        answer = tuple(con.execute(WORKLOAD).fetchone())
+    if answer[0] != expected[0]:
+        raise CalibrationFailed(f"the calibration query returned {answer[0]} keys, not {expected[0]}")
+    if answer[1] != expected[1]:
+        raise CalibrationFailed(f"the calibration query summed {answer[1]}, not {expected[1]}")
     return timed["wall_s"], timed["cpu_s"]
 
 
@@ -68,7 +71,9 @@ def host_yardstick(runs: int = 3, threads: int = 2, rows: int = ROWS) -> dict:
     with duckdb.connect(config={"threads": threads}) as con:
         con.execute("set enable_progress_bar = false")
         con.execute(ROWS_TABLE.format(rows=int(rows), keys=KEYS))
-        timings = [_one_run(con, min(rows, KEYS)) for _ in range(runs)]
+        # Every key joins its own total once, so the answer's sum is the sum of all amounts.
+        expected = (min(rows, KEYS), con.execute("select sum(amount) from calibration_rows").fetchone()[0])
+        timings = [_one_run(con, expected) for _ in range(runs)]
     return {
         "wall_s": round(statistics.median(w for w, _ in timings), 3),
         "cpu_s": round(statistics.median(c for _, c in timings), 3),
