@@ -85,7 +85,7 @@ rollback: env  ## Publish the previous build again
 
 # --- benchmarks and engines ------------------------------------------------------------------
 
-bench: env  ## Benchmarks (BENCH=all|linter|warehouse|publish|review; slow); figures under build/bench/
+bench: env  ## Benchmarks (BENCH=all|linter|warehouse|publish|review|uniqueness; slow); figures under build/bench/
 	$(BIN)/python -m warehouse.bench $(BENCH)
 
 load-postgres: env env-engines data  ## Load the raw data into PostgreSQL (creates role and database)

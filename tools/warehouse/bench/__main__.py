@@ -1,4 +1,4 @@
-"""Run the benchmarks one after another: `python -m warehouse.bench [all|linter|warehouse|publish|review]`.
+"""Run the benchmarks one after another: `python -m warehouse.bench [all|linter|warehouse|publish|review|uniqueness]`.
 
 `make bench` runs them all, at the scales each one documents (SF1 and SF10 for the warehouse;
 several hours on two cores). Each writes its JSON under build/bench/ and prints its table; run
@@ -16,6 +16,7 @@ BENCHMARKS = {  # name: (module, what it measures)
     "warehouse": ("warehouse.bench.build", "generate, dbt build vs raw DuckDB, incremental, memory, boards"),
     "publish": ("warehouse.bench.publish", "write-audit-publish: build, publish, reads during a rebuild"),
     "review": ("warehouse.bench.review", "tally review of a one-model change, cold and cached"),
+    "uniqueness": ("warehouse.bench.repeated_values", "uniqueness tests grouped vs sorted, on the built warehouse"),
 }
 
 
