@@ -49,7 +49,7 @@ def bench(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict]:
     completed = subprocess.run(
         [sys.executable, "-m", "warehouse.bench.repeated_values", "--raw", str(raw), "--database", str(database),
          "--runs", "1", "--out", str(out)],
-        cwd=ROOT / "tools", capture_output=True, text=True, timeout=600)
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     return completed, json.loads(out.read_text())
 
@@ -71,7 +71,7 @@ def test_a_missing_warehouse_is_a_clear_error(tmp_path):
     completed = subprocess.run(
         [sys.executable, "-m", "warehouse.bench.repeated_values", "--raw", str(tmp_path), "--database",
          str(tmp_path / "none.duckdb")],
-        cwd=ROOT / "tools", capture_output=True, text=True, timeout=120)
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 1
     assert "does not exist: run `make build`" in completed.stderr
     assert "Traceback" not in completed.stderr

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import duckdb
 
 from warehouse import paths
+from warehouse.bench.build_dbt import DBT, DbtFolder
 from warehouse.bench.build_measure import measured_block
 
-BIN = Path(sys.executable).parent
 IMPLEMENTATIONS = {"grouped": "default__repeated_values", "sorted": "duckdb__repeated_values"}
 MARKER = "-- repeated_values case "
 # name: (relation, [expression, alias] pairs, where); {raw} is the raw Parquet folder.
@@ -54,10 +54,11 @@ def compiled_queries(raw: Path) -> dict[tuple[str, str], str]:
             # would need its quotes escaped
             parts.append(f"{MARKER}{index} {implementation}\n"
                          f"{{{{ tally.{macro}('__relation__', {json.dumps(columns)}, 'n_records', {where!r}) }}}}")
-    env = {**os.environ, "DBT_PROFILES_DIR": str(paths.ROOT), "DBT_PROJECT_DIR": str(paths.ROOT),
-           "TALLY_TARGET": "dev", "DO_NOT_TRACK": "1"}
-    done = subprocess.run([str(BIN / "dbt"), "compile", "--quiet", "--output", "json", "--inline", "\n".join(parts)],
-                          cwd=paths.ROOT, env=env, capture_output=True, text=True)
+    # in a scratch folder: its own target path (the project's target/ is the linter's) and file
+    with tempfile.TemporaryDirectory(prefix="tally-repeated-values-") as scratch:
+        env = DbtFolder(paths.ROOT, raw, Path(scratch)).env()
+        done = subprocess.run([DBT, "compile", "--quiet", "--output", "json", "--inline", "\n".join(parts)],
+                              cwd=paths.ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise BenchError(f"dbt compile failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     try:
